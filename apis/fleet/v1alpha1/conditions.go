@@ -1,0 +1,131 @@
+package v1alpha1
+
+// Condition types. Each kind documents which of them it sets.
+const (
+	// ConditionRegistered is set on a MemberCluster once the hub has created
+	// its hub namespace, identity and RBAC.
+	ConditionRegistered = "Registered"
+	// ConditionJoined is set on a MemberCluster once its spoke has connected
+	// and reported.
+	ConditionJoined = "Joined"
+	// ConditionAvailable is set on a MemberCluster while its spoke's Lease is
+	// fresh, and on a ServiceWork while the rendered service is serving.
+	ConditionAvailable = "Available"
+
+	// ConditionPlaced is set on a ManagedService once a cluster was chosen.
+	ConditionPlaced = "Placed"
+	// ConditionPropagated is set on a ManagedService once every ServiceWork
+	// it needs was applied by its spoke at the current generation.
+	ConditionPropagated = "Propagated"
+	// ConditionReady is set on a ManagedService when the engine reports
+	// ready and the consumer binding exists.
+	ConditionReady = "Ready"
+
+	// ConditionApplied is set on a ServiceWork once every rendered object
+	// was applied.
+	ConditionApplied = "Applied"
+	// ConditionDegraded is set on a ServiceWork when the service runs with
+	// fewer ready replicas than requested.
+	ConditionDegraded = "Degraded"
+	// ConditionConflict is set on a ServiceWork when an object it would
+	// render already exists and is not owned by berth.
+	ConditionConflict = "Conflict"
+
+	// ConditionAccepted is set on a PlacementPolicy when it is usable, and
+	// False when it is not (for example a second default policy).
+	ConditionAccepted = "Accepted"
+)
+
+// Condition reasons.
+const (
+	// ReasonClusterProvisioned means the CAPI Cluster's control plane is
+	// initialized and its kubeconfig Secret exists.
+	ReasonClusterProvisioned = "ClusterProvisioned"
+	// ReasonClusterNotReady means the CAPI Cluster's control plane is not
+	// initialized yet.
+	ReasonClusterNotReady = "ClusterNotReady"
+	// ReasonKubeconfigMissing means the <name>-kubeconfig Secret is absent.
+	ReasonKubeconfigMissing = "KubeconfigMissing"
+	// ReasonKubeconfigInvalid means the <name>-kubeconfig Secret cannot be
+	// parsed.
+	ReasonKubeconfigInvalid = "KubeconfigInvalid"
+	// ReasonClusterPaused means the CAPI Cluster is paused.
+	ReasonClusterPaused = "ClusterPaused"
+	// ReasonClusterDeleting means the CAPI Cluster is being deleted.
+	ReasonClusterDeleting = "ClusterDeleting"
+	// ReasonNotAccepted means a manually joined member awaits `berthctl accept`.
+	ReasonNotAccepted = "NotAccepted"
+	// ReasonAgentConnected means the spoke reported.
+	ReasonAgentConnected = "AgentConnected"
+	// ReasonLeaseFresh means the spoke's Lease was renewed in time.
+	ReasonLeaseFresh = "LeaseFresh"
+	// ReasonLeaseExpired means the spoke's Lease is older than its duration
+	// times the grace factor.
+	ReasonLeaseExpired = "LeaseExpired"
+	// ReasonUnreachable is the reason of the NoPlace taint the hub adds to an
+	// unavailable member.
+	ReasonUnreachable = "Unreachable"
+
+	// ReasonScheduled means a cluster was chosen.
+	ReasonScheduled = "Scheduled"
+	// ReasonUnschedulable means no cluster passed the filters.
+	ReasonUnschedulable = "Unschedulable"
+	// ReasonFallback means the service was placed by a fallback strategy its
+	// policy allows.
+	ReasonFallback = "Fallback"
+	// ReasonPolicyNotFound means spec.placement.policyRef names no policy.
+	ReasonPolicyNotFound = "PolicyNotFound"
+	// ReasonPolicyInvalid means the referenced policy cannot be used.
+	ReasonPolicyInvalid = "PolicyInvalid"
+	// ReasonMultipleDefaults means more than one policy sets spec.default.
+	ReasonMultipleDefaults = "MultipleDefaults"
+	// ReasonValid means the policy was decoded and its plugins exist.
+	ReasonValid = "Valid"
+
+	// ReasonWorkPending means a ServiceWork was written but not yet applied.
+	ReasonWorkPending = "WorkPending"
+	// ReasonWorkApplied means every object was applied.
+	ReasonWorkApplied = "WorkApplied"
+	// ReasonApplyFailed means at least one object failed to apply.
+	ReasonApplyFailed = "ApplyFailed"
+	// ReasonObjectConflict means an unowned object blocks rendering.
+	ReasonObjectConflict = "ObjectConflict"
+	// ReasonEngineReady means the engine reports ready.
+	ReasonEngineReady = "EngineReady"
+	// ReasonEngineNotReady means the engine does not report ready yet.
+	ReasonEngineNotReady = "EngineNotReady"
+	// ReasonBindingMissing means the consumer binding does not exist yet.
+	ReasonBindingMissing = "BindingMissing"
+)
+
+// TaintKeyUnreachable is the key of the NoPlace taint the hub adds to a
+// member whose Lease expired.
+const TaintKeyUnreachable = "fleet.berth.io/unreachable"
+
+// Well-known labels and annotations.
+const (
+	// LabelRole on a CAPI Cluster sets the member's role (default Workload).
+	LabelRole = "fleet.berth.io/role"
+	// AnnotationMemberName on a CAPI Cluster sets the member's name.
+	AnnotationMemberName = "fleet.berth.io/member-name"
+	// AnnotationReplace on a ManagedService asks the hub to place it again.
+	// Its value is free text recorded in an Event.
+	AnnotationReplace = "fleet.berth.io/replace"
+	// LabelServiceWork is set on every object a spoke renders; its value is
+	// <namespace>.<name> of the owning ServiceWork.
+	LabelServiceWork = "fleet.berth.io/servicework"
+	// LabelManagedService on a ServiceWork names its ManagedService as
+	// <namespace>.<name>.
+	LabelManagedService = "fleet.berth.io/managedservice"
+	// LabelMember on hub objects names the member cluster they belong to.
+	LabelMember = "fleet.berth.io/member"
+	// LabelRetained marks objects kept after their service was deleted with
+	// deletionPolicy Retain.
+	LabelRetained = "fleet.berth.io/retained"
+	// FinalizerMember keeps a MemberCluster until its ServiceWorks drained.
+	FinalizerMember = "fleet.berth.io/member"
+	// FinalizerService keeps a ManagedService until its ServiceWorks are gone.
+	FinalizerService = "fleet.berth.io/managedservice"
+	// FinalizerWork keeps a ServiceWork until its spoke cleaned up.
+	FinalizerWork = "fleet.berth.io/servicework"
+)
