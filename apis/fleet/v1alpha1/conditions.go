@@ -65,6 +65,18 @@ const (
 	// ReasonUnreachable is the reason of the NoPlace taint the hub adds to an
 	// unavailable member.
 	ReasonUnreachable = "Unreachable"
+	// ReasonIdentityIssued means the hub created the member's hub namespace,
+	// identity, RBAC and credentials (used for manually joined members;
+	// members from CAPI report ReasonClusterProvisioned).
+	ReasonIdentityIssued = "IdentityIssued"
+	// ReasonRegistrationFailed means the hub could not create or update the
+	// member's hub namespace, identity, RBAC, credentials or spoke install.
+	ReasonRegistrationFailed = "RegistrationFailed"
+	// ReasonDraining means the member is being deleted and waits for the
+	// ServiceWorks in its hub namespace to be removed.
+	ReasonDraining = "Draining"
+	// ReasonLeaseMissing means the spoke has not created its Lease yet.
+	ReasonLeaseMissing = "LeaseMissing"
 
 	// ReasonScheduled means a cluster was chosen.
 	ReasonScheduled = "Scheduled"
@@ -112,10 +124,12 @@ const (
 	// Its value is free text recorded in an Event.
 	AnnotationReplace = "fleet.berth.io/replace"
 	// LabelServiceWork is set on every object a spoke renders; its value is
-	// <namespace>.<name> of the owning ServiceWork.
+	// ServiceLabelValue of the ManagedService the owning ServiceWork realises
+	// (a spoke only handles works of its own hub namespace, so this names
+	// the work). The annotation of the same key holds the full work name.
 	LabelServiceWork = "fleet.berth.io/servicework"
-	// LabelManagedService on a ServiceWork names its ManagedService as
-	// <namespace>.<name>.
+	// LabelManagedService on a ServiceWork names its ManagedService, with
+	// the value ServiceLabelValue(namespace, name).
 	LabelManagedService = "fleet.berth.io/managedservice"
 	// LabelMember on hub objects names the member cluster they belong to.
 	LabelMember = "fleet.berth.io/member"
@@ -128,4 +142,7 @@ const (
 	FinalizerService = "fleet.berth.io/managedservice"
 	// FinalizerWork keeps a ServiceWork until its spoke cleaned up.
 	FinalizerWork = "fleet.berth.io/servicework"
+	// AnnotationJoinedBy on a manually joined MemberCluster names the
+	// identity (a `berthctl join token` ServiceAccount) that created it.
+	AnnotationJoinedBy = "fleet.berth.io/joined-by"
 )
