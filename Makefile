@@ -26,7 +26,7 @@ help: ## Show this help.
 .PHONY: generate
 generate: ## Regenerate deepcopy code and CRDs (berth's and the CAPI test CRDs).
 	$(CONTROLLER_GEN) object paths=./apis/...
-	rm -rf deploy/crds && $(CONTROLLER_GEN) crd:crdVersions=v1 paths=./apis/... output:crd:artifacts:config=deploy/crds
+	rm -f deploy/crds/fleet.berth.io_*.yaml && $(CONTROLLER_GEN) crd:crdVersions=v1 paths=./apis/... output:crd:artifacts:config=deploy/crds
 	rm -rf e2e/framework/testdata/capi-crds && $(CONTROLLER_GEN) crd:crdVersions=v1 paths=sigs.k8s.io/cluster-api/api/core/v1beta2 output:crd:artifacts:config=e2e/framework/testdata/capi-crds
 
 .PHONY: verify
