@@ -32,8 +32,10 @@
 // # Deletion
 //
 // The ManagedService keeps the fleet.berth.io/managedservice finalizer
-// until all its works are gone. Spokes keep their own finalizer on a work
-// until they cleaned up (honouring deletionPolicy), so a deleted service is
-// gone only after the spokes finished. Works of a service that moved to
-// another cluster are deleted the same way.
+// until all its works are gone. Each work carries fleet.berth.io/servicework,
+// set by the Reconciler, which it removes only once the work's spoke reports
+// Removed=True (after cleaning up and honouring deletionPolicy); spokes thus
+// need write access to ServiceWork status only. A deleted service is gone
+// only after its spokes finished. Works of a service that moved to another
+// cluster are deleted the same way.
 package propagation

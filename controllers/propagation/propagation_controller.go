@@ -96,9 +96,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	}()
 
 	for _, w := range desired {
+		if live := findWork(works, w); live != nil && !live.DeletionTimestamp.IsZero() {
+			continue // comes back once the spoke finished removing it
+		}
 		if err := ssa.Apply(ctx, r.Client, w, FieldOwner); err != nil {
 			return ctrl.Result{}, err
 		}
+	}
+	if err := r.releaseRemovedWorks(ctx, works); err != nil {
+		return ctrl.Result{}, err
 	}
 	for i := range works {
 		w := &works[i]
@@ -129,6 +135,9 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, ms *fleetv1alpha1.Mana
 			}
 		}
 	}
+	if err := r.releaseRemovedWorks(ctx, works); err != nil {
+		return err
+	}
 	if err := r.deleteCopiedSecrets(ctx, ms); err != nil {
 		return err
 	}
@@ -145,6 +154,24 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, ms *fleetv1alpha1.Mana
 	controllerutil.RemoveFinalizer(ms, fleetv1alpha1.FinalizerService)
 	if err := r.Client.Patch(ctx, ms, patch); err != nil {
 		return fmt.Errorf("removing finalizer: %w", err)
+	}
+	return nil
+}
+
+// releaseRemovedWorks drops FinalizerWork from works being deleted whose
+// spoke reported Removed=True.
+func (r *Reconciler) releaseRemovedWorks(ctx context.Context, works []fleetv1alpha1.ServiceWork) error {
+	for i := range works {
+		w := &works[i]
+		if w.DeletionTimestamp.IsZero() || !controllerutil.ContainsFinalizer(w, fleetv1alpha1.FinalizerWork) ||
+			!meta.IsStatusConditionTrue(w.Status.Conditions, fleetv1alpha1.ConditionRemoved) {
+			continue
+		}
+		patch := client.MergeFromWithOptions(w.DeepCopy(), client.MergeFromWithOptimisticLock{})
+		controllerutil.RemoveFinalizer(w, fleetv1alpha1.FinalizerWork)
+		if err := r.Client.Patch(ctx, w, patch); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("releasing ServiceWork %s: %w", client.ObjectKeyFromObject(w), err)
+		}
 	}
 	return nil
 }
@@ -201,8 +228,9 @@ func (r *Reconciler) desiredWorks(ctx context.Context, ms *fleetv1alpha1.Managed
 func newWork(ms *fleetv1alpha1.ManagedService, member string, roles ...fleetv1alpha1.WorkRole) *fleetv1alpha1.ServiceWork {
 	w := &fleetv1alpha1.ServiceWork{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      fleetv1alpha1.ServiceKey(ms.Namespace, ms.Name),
-			Namespace: fleetv1alpha1.MemberNamespace(member),
+			Name:       fleetv1alpha1.ServiceKey(ms.Namespace, ms.Name),
+			Namespace:  fleetv1alpha1.MemberNamespace(member),
+			Finalizers: []string{fleetv1alpha1.FinalizerWork},
 			Labels: map[string]string{
 				fleetv1alpha1.LabelManagedService: fleetv1alpha1.ServiceLabelValue(ms.Namespace, ms.Name),
 				fleetv1alpha1.LabelMember:         member,

@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	fleetv1alpha1 "github.com/berth-io/berth/apis/fleet/v1alpha1"
 )
@@ -81,27 +80,16 @@ func spokeReports(g Gomega, key client.ObjectKey, mutate func(*fleetv1alpha1.Ser
 	}, timeout, interval).Should(Succeed())
 }
 
-func addSpokeFinalizer(g Gomega, key client.ObjectKey) {
+// spokeRemoved reports, as the spoke would, that it removed what it rendered.
+func spokeRemoved(g Gomega, key client.ObjectKey) {
 	ctx := context.Background()
 	g.Eventually(func() error {
 		w := &fleetv1alpha1.ServiceWork{}
 		if err := k8sClient.Get(ctx, key, w); err != nil {
 			return err
 		}
-		controllerutil.AddFinalizer(w, fleetv1alpha1.FinalizerWork)
-		return k8sClient.Update(ctx, w)
-	}, timeout, interval).Should(Succeed())
-}
-
-func removeSpokeFinalizer(g Gomega, key client.ObjectKey) {
-	ctx := context.Background()
-	g.Eventually(func() error {
-		w := &fleetv1alpha1.ServiceWork{}
-		if err := k8sClient.Get(ctx, key, w); err != nil {
-			return err
-		}
-		controllerutil.RemoveFinalizer(w, fleetv1alpha1.FinalizerWork)
-		return k8sClient.Update(ctx, w)
+		meta.SetStatusCondition(&w.Status.Conditions, metav1.Condition{Type: fleetv1alpha1.ConditionRemoved, Status: metav1.ConditionTrue, Reason: "Cleaned"})
+		return k8sClient.Status().Update(ctx, w)
 	}, timeout, interval).Should(Succeed())
 }
 
@@ -179,8 +167,7 @@ func TestRemoteServiceCopiesCredentialsAndDeletesAfterSpokes(t *testing.T) {
 	g.Expect(cw.Spec.Roles).To(ConsistOf(fleetv1alpha1.RoleConsumer))
 	g.Expect(cw.Spec.Service).To(BeNil())
 	g.Expect(cw.Spec.Provider.Cluster).To(Equal("s1"))
-	addSpokeFinalizer(g, pkey)
-	addSpokeFinalizer(g, ckey)
+	g.Expect(pw.Finalizers).To(ContainElement(fleetv1alpha1.FinalizerWork))
 
 	// The provider spoke publishes credentials and its endpoint.
 	published := &corev1.Secret{
@@ -224,8 +211,8 @@ func TestRemoteServiceCopiesCredentialsAndDeletesAfterSpokes(t *testing.T) {
 	}, 2*time.Second, interval).Should(Succeed(), "the service stays until the spokes cleaned up")
 	g.Expect(apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKey{Namespace: "berth-member-w2", Name: "team.queue.credentials"}, copied))).To(BeTrue())
 
-	removeSpokeFinalizer(g, pkey)
-	removeSpokeFinalizer(g, ckey)
+	spokeRemoved(g, pkey)
+	spokeRemoved(g, ckey)
 	g.Eventually(func() bool {
 		return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(ms), &fleetv1alpha1.ManagedService{}))
 	}, timeout, interval).Should(BeTrue())

@@ -31,6 +31,11 @@ const (
 	// render already exists and is not owned by berth.
 	ConditionConflict = "Conflict"
 
+	// ConditionRemoved is set on a ServiceWork being deleted once its spoke
+	// removed what it rendered (keeping what deletionPolicy Retain keeps).
+	// The hub then drops FinalizerWork.
+	ConditionRemoved = "Removed"
+
 	// ConditionAccepted is set on a PlacementPolicy when it is usable, and
 	// False when it is not (for example a second default policy).
 	ConditionAccepted = "Accepted"
@@ -140,7 +145,9 @@ const (
 	FinalizerMember = "fleet.berth.io/member"
 	// FinalizerService keeps a ManagedService until its ServiceWorks are gone.
 	FinalizerService = "fleet.berth.io/managedservice"
-	// FinalizerWork keeps a ServiceWork until its spoke cleaned up.
+	// FinalizerWork keeps a ServiceWork until its spoke cleaned up. The hub
+	// sets it and removes it once the spoke reports Removed=True, so the
+	// spoke needs no write access to ServiceWorks beyond their status.
 	FinalizerWork = "fleet.berth.io/servicework"
 	// AnnotationJoinedBy on a manually joined MemberCluster names the
 	// identity (a `berthctl join token` ServiceAccount) that created it.
