@@ -210,7 +210,6 @@ func (r *Reconciler) desiredWorks(ctx context.Context, ms *fleetv1alpha1.Managed
 	}
 	pw := newWork(ms, provider, fleetv1alpha1.RoleProvider)
 	cw := newWork(ms, consumer, fleetv1alpha1.RoleConsumer)
-	cw.Spec.Service = nil
 	cw.Spec.Provider = &fleetv1alpha1.ProviderReference{Cluster: provider}
 	if live := findWork(current, pw); live != nil {
 		cw.Spec.Provider.Endpoint = live.Status.Endpoint
@@ -244,16 +243,16 @@ func newWork(ms *fleetv1alpha1.ManagedService, member string, roles ...fleetv1al
 			Consumer: *ms.Spec.Consumer.DeepCopy(),
 		},
 	}
-	if slices.Contains(roles, fleetv1alpha1.RoleProvider) {
-		w.Spec.Service = &fleetv1alpha1.ServiceTemplate{
-			Engine:         ms.Spec.Engine,
-			Version:        ms.Spec.Version,
-			Replicas:       ms.Spec.Replicas,
-			Resources:      *ms.Spec.Resources.DeepCopy(),
-			Storage:        *ms.Spec.Storage.DeepCopy(),
-			NodePool:       ms.Spec.NodePool.DeepCopy(),
-			DeletionPolicy: ms.Spec.DeletionPolicy,
-		}
+	// Consumers get the template too: the binding listens on the engine's
+	// standard port.
+	w.Spec.Service = &fleetv1alpha1.ServiceTemplate{
+		Engine:         ms.Spec.Engine,
+		Version:        ms.Spec.Version,
+		Replicas:       ms.Spec.Replicas,
+		Resources:      *ms.Spec.Resources.DeepCopy(),
+		Storage:        *ms.Spec.Storage.DeepCopy(),
+		NodePool:       ms.Spec.NodePool.DeepCopy(),
+		DeletionPolicy: ms.Spec.DeletionPolicy,
 	}
 	return w
 }

@@ -165,7 +165,7 @@ func TestRemoteServiceCopiesCredentialsAndDeletesAfterSpokes(t *testing.T) {
 	g.Eventually(func() error { return k8sClient.Get(ctx, ckey, cw) }, timeout, interval).Should(Succeed())
 	g.Expect(pw.Spec.Roles).To(ConsistOf(fleetv1alpha1.RoleProvider))
 	g.Expect(cw.Spec.Roles).To(ConsistOf(fleetv1alpha1.RoleConsumer))
-	g.Expect(cw.Spec.Service).To(BeNil())
+	g.Expect(cw.Spec.Service.Engine).To(Equal(fleetv1alpha1.EngineRedis), "the binding needs the engine")
 	g.Expect(cw.Spec.Provider.Cluster).To(Equal("s1"))
 	g.Expect(pw.Finalizers).To(ContainElement(fleetv1alpha1.FinalizerWork))
 
