@@ -8,4 +8,16 @@
 // core/v1beta2 CRDs (testdata/capi-crds, generated from
 // sigs.k8s.io/cluster-api/api by `make generate`) installed. Packages start it
 // once from TestMain.
+//
+// # Local fleet
+//
+// StartFleet (StartTestFleet in tests) runs N named clusters through kwokctl's
+// binary runtime with only the cached binaries, on loopback ports, each with
+// node pools of kwok nodes (labels node.berth.io/pool and nodeType, taints,
+// allocatable resources); the real kube-scheduler and kube-controller-manager
+// run, and kwok simulates pods. With FleetSpec.CAPI set, every cluster is
+// registered in the management cluster as a CAPI v1beta2 Cluster with a
+// <name>-kubeconfig Secret. A fleet lives in <cache>/fleets/<name>; Stop
+// removes its processes and files, and the next StartFleet removes fleets
+// whose starting process died. DevFleetSpec is the fleet of `berthctl dev`.
 package framework
