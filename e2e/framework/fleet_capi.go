@@ -66,6 +66,11 @@ func registerCAPICluster(ctx context.Context, c client.Client, namespace string,
 			cluster.Labels = map[string]string{}
 		}
 		cluster.Labels[fleetv1alpha1.LabelRole] = string(m.Role)
+		// The member keeps the cluster's own name (else <namespace>-<name>).
+		if cluster.Annotations == nil {
+			cluster.Annotations = map[string]string{}
+		}
+		cluster.Annotations[fleetv1alpha1.AnnotationMemberName] = m.Name
 		cluster.Spec.ControlPlaneEndpoint = clusterv1.APIEndpoint{Host: host, Port: port}
 		return nil
 	}); err != nil {

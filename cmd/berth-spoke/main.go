@@ -1,0 +1,76 @@
+// Command berth-spoke runs berth's agent in a member cluster: it joins the
+// hub, heartbeats, reports inventory and latency to peers, and realises the
+// member's ServiceWorks. See package spoke.
+package main
+
+import (
+	"flag"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/berth-io/berth/spoke/agent"
+	"github.com/berth-io/berth/spoke/work"
+)
+
+func main() {
+	var (
+		opts          agent.Options
+		hubKubeconfig string
+		kubeconfig    string
+		tokenReload   time.Duration
+		nodeAddress   string
+		exposureCIDRs []string
+		zapOpts       zap.Options
+	)
+	cmd := &cobra.Command{
+		Use:          "berth-spoke",
+		Short:        "Run berth's agent in a member cluster",
+		Args:         cobra.NoArgs,
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+			var err error
+			if opts.HubConfig, err = agent.LoadHubConfig(hubKubeconfig, tokenReload); err != nil {
+				return err
+			}
+			if opts.MemberConfig, err = agent.LoadMemberConfig(kubeconfig); err != nil {
+				return err
+			}
+			opts.PodIP = os.Getenv("POD_IP")
+			a, err := agent.New(opts)
+			if err != nil {
+				return err
+			}
+			works := &work.Reconciler{
+				Hub:                 a.Manager().GetClient(),
+				Member:              a.MemberClient(),
+				MemberName:          opts.MemberName,
+				HubNamespace:        a.HubNamespace(),
+				Capabilities:        a.Capabilities,
+				NodeAddress:         nodeAddress,
+				ExposureSourceCIDRs: exposureCIDRs,
+			}
+			if err := works.SetupWithManager(a.Manager(), a.Member()); err != nil {
+				return err
+			}
+			return a.Start(cmd.Context())
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&hubKubeconfig, "hub-kubeconfig", "", "Path of the kubeconfig for the hub, as in the hub-kubeconfig Secret (required).")
+	fs.StringVar(&kubeconfig, "kubeconfig", "", "Path of the kubeconfig for this member cluster; empty uses the in-cluster config.")
+	fs.DurationVar(&tokenReload, "hub-token-reload", agent.DefaultTokenReload, "How often the hub token is re-read from --hub-kubeconfig.")
+	fs.StringVar(&nodeAddress, "node-address", "", "Node address reported as the endpoint host of NodePort exposures.")
+	fs.StringSliceVar(&exposureCIDRs, "exposure-source-cidr", nil, "CIDRs that may reach a remote exposure (LoadBalancer or NodePort); empty allows every source.")
+	opts.AddFlags(fs)
+	goFlags := flag.NewFlagSet("zap", flag.ExitOnError)
+	zapOpts.BindFlags(goFlags)
+	fs.AddGoFlagSet(goFlags)
+	if err := cmd.ExecuteContext(ctrl.SetupSignalHandler()); err != nil {
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,27 @@
+// Package hub wires berth-hub: the scheme, the manager with its metrics and
+// health endpoints, and the hub's controllers.
+//
+// # Running
+//
+// Run(ctx, Options) builds a controller-runtime manager for the management
+// cluster and blocks until ctx is done. cmd/berth-hub binds Options to
+// flags with AddFlags; tests fill Options directly (RestConfig, and "0" for
+// the bind addresses).
+//
+// # Controllers
+//
+// Setup adds to a manager:
+//
+//   - registration.Reconciler: Cluster API Clusters -> MemberClusters;
+//   - membercluster.Reconciler: hub namespace, identity, credentials, spoke
+//     installation, availability and peers of each member;
+//   - a runnable that installs the manual-join policy (join.EnsurePolicy)
+//     and deletes expired bootstrap identities every ten minutes.
+//
+// # Spoke-facing address
+//
+// Spokes reach the hub at Options.HubServer with Options.HubCAFile. Both
+// default to what the hub itself uses to reach its apiserver, which is right
+// for a local fleet; in a real fleet set them to the externally reachable
+// URL and its CA.
+package hub

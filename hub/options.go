@@ -1,0 +1,90 @@
+package hub
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/client-go/rest"
+
+	"github.com/berth-io/berth/controllers/membercluster"
+)
+
+// Options configures the hub.
+type Options struct {
+	// RestConfig reaches the management cluster. When nil, Kubeconfig is
+	// loaded, else the in-cluster config or $KUBECONFIG.
+	RestConfig *rest.Config
+	// Kubeconfig is a path to the management cluster's kubeconfig.
+	Kubeconfig string
+	// MetricsBindAddress serves /metrics; "0" disables it.
+	MetricsBindAddress string
+	// HealthProbeBindAddress serves /healthz and /readyz; "0" disables it.
+	HealthProbeBindAddress string
+	// LeaderElect makes only one hub replica active.
+	LeaderElect bool
+	// LeaderElectionNamespace holds the leader election Lease.
+	LeaderElectionNamespace string
+	// HubServer is the hub apiserver URL written into spokes' kubeconfigs;
+	// empty means the URL of RestConfig.
+	HubServer string
+	// HubCAFile is a PEM file with the CA spokes trust for HubServer; empty
+	// means the CA of RestConfig.
+	HubCAFile string
+	// SpokeImage is the berth-spoke image installed into members from
+	// Cluster API; empty means the hub does not install spokes.
+	SpokeImage string
+	// SpokeTokenExpiration is the life of a spoke's hub token (at least
+	// 10m); it is renewed at two thirds of it.
+	SpokeTokenExpiration time.Duration
+	// LeaseGraceFactor: a member is unavailable when its Lease is older than
+	// leaseDurationSeconds times this factor (at least 1).
+	LeaseGraceFactor float64
+}
+
+// NewOptions returns the defaults.
+func NewOptions() Options {
+	return Options{
+		MetricsBindAddress:      ":8080",
+		HealthProbeBindAddress:  ":8081",
+		LeaderElectionNamespace: "berth-system",
+		SpokeTokenExpiration:    membercluster.DefaultTokenExpiration,
+		LeaseGraceFactor:        membercluster.DefaultLeaseGraceFactor,
+	}
+}
+
+// AddFlags binds o to flags.
+func (o *Options) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "Path to the management cluster's kubeconfig; empty uses in-cluster config or $KUBECONFIG.")
+	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", o.MetricsBindAddress, `Address of the Prometheus /metrics endpoint; "0" disables it.`)
+	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", o.HealthProbeBindAddress, `Address of /healthz and /readyz; "0" disables them.`)
+	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader so that only one hub replica is active.")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "Namespace of the leader election Lease.")
+	fs.StringVar(&o.HubServer, "hub-server", o.HubServer, "Hub apiserver URL that spokes use; empty uses the URL the hub itself uses.")
+	fs.StringVar(&o.HubCAFile, "hub-ca-file", o.HubCAFile, "PEM CA bundle spokes trust for --hub-server; empty uses the hub's own CA.")
+	fs.StringVar(&o.SpokeImage, "spoke-image", o.SpokeImage, "berth-spoke image the hub installs into Cluster API members; empty disables installation.")
+	fs.DurationVar(&o.SpokeTokenExpiration, "spoke-token-expiration", o.SpokeTokenExpiration, "Life of each spoke's hub token; renewed at two thirds of it. At least 10m.")
+	fs.Float64Var(&o.LeaseGraceFactor, "lease-grace-factor", o.LeaseGraceFactor, "A member is unavailable when its Lease is older than its duration times this factor (at least 1).")
+}
+
+// Validate names every bad field.
+func (o Options) Validate() error {
+	var errs []error
+	if o.SpokeTokenExpiration < membercluster.MinTokenExpiration {
+		errs = append(errs, fmt.Errorf("--spoke-token-expiration: %s is shorter than %s", o.SpokeTokenExpiration, membercluster.MinTokenExpiration))
+	}
+	if o.LeaseGraceFactor < 1 {
+		errs = append(errs, fmt.Errorf("--lease-grace-factor: %g is below 1", o.LeaseGraceFactor))
+	}
+	if o.LeaderElect && o.LeaderElectionNamespace == "" {
+		errs = append(errs, errors.New("--leader-election-namespace: must not be empty with --leader-elect"))
+	}
+	if o.HubCAFile != "" {
+		if _, err := os.Stat(o.HubCAFile); err != nil {
+			errs = append(errs, fmt.Errorf("--hub-ca-file: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,64 @@
+package spokeinstall
+
+import (
+	"testing"
+
+	. "github.com/onsi/gomega"
+	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+)
+
+func TestOptionsValidate(t *testing.T) {
+	valid := Options{MemberName: "edge-1", HubNamespace: "berth-member-edge-1", Image: "img", HubKubeconfig: []byte("k")}
+	testCases := []struct {
+		name    string
+		mutate  func(*Options)
+		wantErr string
+	}{
+		{name: "valid", mutate: func(*Options) {}},
+		{name: "bad member name", mutate: func(o *Options) { o.MemberName = "Edge_1" }, wantErr: "memberName"},
+		{name: "no namespace", mutate: func(o *Options) { o.HubNamespace = "" }, wantErr: "hubNamespace"},
+		{name: "no image", mutate: func(o *Options) { o.Image = "" }, wantErr: "image"},
+		{name: "no kubeconfig", mutate: func(o *Options) { o.HubKubeconfig = nil }, wantErr: "hubKubeconfig"},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			o := valid
+			tc.mutate(&o)
+			err := o.Validate()
+			if tc.wantErr == "" {
+				g.Expect(err).NotTo(HaveOccurred())
+				return
+			}
+			g.Expect(err).To(MatchError(ContainSubstring(tc.wantErr)))
+		})
+	}
+}
+
+func TestRulesAreExplicit(t *testing.T) {
+	g := NewWithT(t)
+	for _, r := range append(Rules(), NamespaceRules()...) {
+		g.Expect(r.APIGroups).NotTo(ContainElement("*"))
+		g.Expect(r.Resources).NotTo(ContainElement("*"))
+		g.Expect(r.Verbs).NotTo(ContainElements("*", "escalate", "bind", "impersonate"))
+		g.Expect(r.Resources).NotTo(ContainElements("clusterroles", "clusterrolebindings", "customresourcedefinitions/status", "nodes/proxy"))
+	}
+}
+
+func TestApplyConfigurations(t *testing.T) {
+	g := NewWithT(t)
+	acs := ApplyConfigurations(Options{MemberName: "edge-1", HubNamespace: "berth-member-edge-1", Image: "reg/berth-spoke:v1", HubKubeconfig: []byte("kc")})
+	g.Expect(acs).To(HaveLen(8))
+	ns, ok := acs[0].(*corev1ac.NamespaceApplyConfiguration)
+	g.Expect(ok).To(BeTrue(), "the Namespace is applied first")
+	g.Expect(*ns.Name).To(Equal(Namespace))
+	secret := acs[6].(*corev1ac.SecretApplyConfiguration)
+	g.Expect(secret.Data).To(HaveKeyWithValue("kubeconfig", []byte("kc")))
+	dep := acs[7].(*appsv1ac.DeploymentApplyConfiguration)
+	c := dep.Spec.Template.Spec.Containers[0]
+	g.Expect(*c.Image).To(Equal("reg/berth-spoke:v1"))
+	g.Expect(c.Args).To(ContainElements("--member-name=edge-1", "--hub-namespace=berth-member-edge-1", "--hub-kubeconfig=/etc/berth/hub/kubeconfig"))
+	g.Expect(*dep.Spec.Template.Spec.ServiceAccountName).To(Equal(Name))
+	g.Expect(*c.SecurityContext.RunAsNonRoot).To(BeTrue())
+}
