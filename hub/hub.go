@@ -20,7 +20,11 @@ import (
 
 	fleetv1alpha1 "github.com/berth-io/berth/apis/fleet/v1alpha1"
 	"github.com/berth-io/berth/controllers/membercluster"
+	placementctrl "github.com/berth-io/berth/controllers/placement"
+	"github.com/berth-io/berth/controllers/placementpolicy"
+	"github.com/berth-io/berth/controllers/propagation"
 	"github.com/berth-io/berth/controllers/registration"
+	"github.com/berth-io/berth/placement"
 	"github.com/berth-io/berth/hub/join"
 )
 
@@ -139,6 +143,35 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		LeaseGraceFactor: o.LeaseGraceFactor,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("setting up the membercluster controller: %w", err)
+	}
+
+	placementCfg := placement.DefaultConfig()
+	if o.PlacementConfig != "" {
+		loaded, err := placement.LoadConfig(o.PlacementConfig)
+		if err != nil {
+			return fmt.Errorf("--placement-config: %w", err)
+		}
+		placementCfg = loaded
+	}
+	placer, err := placement.NewPlacer(o.PlacementRegistry, placementCfg)
+	if err != nil {
+		return fmt.Errorf("--placement-config: %w", err)
+	}
+	if err := (&placementctrl.Reconciler{
+		Client:   mgr.GetClient(),
+		Recorder: mgr.GetEventRecorder("berth-placement"),
+		Placer:   placer,
+	}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the placement controller: %w", err)
+	}
+	if err := (&placementpolicy.Reconciler{Client: mgr.GetClient(), Placer: placer}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the placementpolicy controller: %w", err)
+	}
+	if err := (&propagation.Reconciler{
+		Client:   mgr.GetClient(),
+		Recorder: mgr.GetEventRecorder("berth-propagation"),
+	}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the propagation controller: %w", err)
 	}
 
 	direct, err := client.New(cfg, client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})

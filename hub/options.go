@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/berth-io/berth/controllers/membercluster"
+	"github.com/berth-io/berth/placement/framework"
 )
 
 // Options configures the hub.
@@ -42,6 +43,13 @@ type Options struct {
 	// LeaseGraceFactor: a member is unavailable when its Lease is older than
 	// leaseDurationSeconds times this factor (at least 1).
 	LeaseGraceFactor float64
+	// PlacementConfig is a path to the hub-wide placement config (enabled
+	// plugins and default weights per strategy); empty uses the built-in
+	// defaults. It is validated at start.
+	PlacementConfig string
+	// PlacementRegistry adds out-of-tree placement plugins; nil uses the
+	// in-tree plugins plus those registered with placement.Register.
+	PlacementRegistry framework.Registry
 }
 
 // NewOptions returns the defaults.
@@ -65,6 +73,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.HubServer, "hub-server", o.HubServer, "Hub apiserver URL that spokes use; empty uses the URL the hub itself uses.")
 	fs.StringVar(&o.HubCAFile, "hub-ca-file", o.HubCAFile, "PEM CA bundle spokes trust for --hub-server; empty uses the hub's own CA.")
 	fs.StringVar(&o.SpokeImage, "spoke-image", o.SpokeImage, "berth-spoke image the hub installs into Cluster API members; empty disables installation.")
+	fs.StringVar(&o.PlacementConfig, "placement-config", o.PlacementConfig, "Path to the hub-wide placement config (plugins and weights per strategy); empty uses the built-in defaults.")
 	fs.DurationVar(&o.SpokeTokenExpiration, "spoke-token-expiration", o.SpokeTokenExpiration, "Life of each spoke's hub token; renewed at two thirds of it. At least 10m.")
 	fs.Float64Var(&o.LeaseGraceFactor, "lease-grace-factor", o.LeaseGraceFactor, "A member is unavailable when its Lease is older than its duration times this factor (at least 1).")
 }

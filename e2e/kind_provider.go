@@ -1,0 +1,224 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/kind/pkg/cluster"
+	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
+
+	fleetv1alpha1 "github.com/berth-io/berth/apis/fleet/v1alpha1"
+	"github.com/berth-io/berth/e2e/framework"
+)
+
+// kindClusters are the clusters the kind provider creates.
+var kindClusters = []struct {
+	name string
+	role fleetv1alpha1.MemberRole
+}{
+	{"mgmt", fleetv1alpha1.RoleManagement},
+	{"workload-1", fleetv1alpha1.RoleWorkload},
+	{"services-1", fleetv1alpha1.RoleServices},
+}
+
+const kindImageTag = "e2e"
+
+// KindProvider creates the fleet as kind clusters on a machine with Docker
+// and installs berth from deploy/ with images built from this checkout.
+type KindProvider struct {
+	// Logf logs progress; nil discards it.
+	Logf func(string, ...any)
+
+	provider *cluster.Provider
+	dir      string
+	env      *Env
+}
+
+var _ Provider = &KindProvider{}
+
+// Name is "kind".
+func (p *KindProvider) Name() string { return "kind" }
+
+func (p *KindProvider) logf(format string, args ...any) {
+	if p.Logf != nil {
+		p.Logf(format, args...)
+	}
+}
+
+// Up creates the clusters, builds and loads the images, installs the hub
+// and registers the clusters as CAPI Clusters in mgmt.
+func (p *KindProvider) Up(ctx context.Context) (*Env, error) {
+	if _, err := exec.LookPath("docker"); err != nil {
+		return nil, errors.New("the kind provider needs docker on PATH")
+	}
+	dir, err := os.MkdirTemp("", "berth-kind-")
+	if err != nil {
+		return nil, err
+	}
+	p.dir = dir
+	p.provider = cluster.NewProvider()
+	env := &Env{Members: map[string]*Member{}, Controls: p}
+	var members []*framework.Cluster
+	for _, c := range kindClusters {
+		kubeconfig := filepath.Join(dir, c.name+".kubeconfig")
+		p.logf("Creating kind cluster %s", c.name)
+		if err := p.provider.Create("berth-"+c.name, cluster.CreateWithWaitForReady(3*time.Minute),
+			cluster.CreateWithKubeconfigPath(kubeconfig), cluster.CreateWithDisplayUsage(false),
+			cluster.CreateWithDisplaySalutation(false)); err != nil {
+			return nil, fmt.Errorf("creating kind cluster %s: %w", c.name, err)
+		}
+		cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+		if err != nil {
+			return nil, err
+		}
+		cl, err := client.New(cfg, client.Options{Scheme: framework.NewScheme()})
+		if err != nil {
+			return nil, err
+		}
+		env.Members[c.name] = &Member{Name: c.name, Client: cl, KubeconfigPath: kubeconfig}
+		// The hub runs inside mgmt: its CAPI kubeconfigs use the clusters'
+		// addresses on the kind network.
+		internal, err := p.provider.KubeConfig("berth-"+c.name, true)
+		if err != nil {
+			return nil, err
+		}
+		internalPath := filepath.Join(dir, c.name+"-internal.kubeconfig")
+		if err := os.WriteFile(internalPath, []byte(internal), 0o600); err != nil {
+			return nil, err
+		}
+		icfg, err := clientcmd.BuildConfigFromFlags("", internalPath)
+		if err != nil {
+			return nil, err
+		}
+		members = append(members, &framework.Cluster{Name: c.name, Role: c.role, Endpoint: icfg.Host, KubeconfigPath: internalPath, Config: cfg})
+	}
+	env.Hub = env.Members["mgmt"].Client
+	p.env = env
+	for _, b := range []string{"berth-hub", "berth-spoke"} {
+		if err := p.buildAndLoad(ctx, b); err != nil {
+			return nil, err
+		}
+	}
+	mgmt := env.Members["mgmt"]
+	root := framework.RepoRoot()
+	for _, args := range [][]string{
+		{"apply", "--server-side", "-f", filepath.Join(root, "e2e", "framework", "testdata", "capi-crds")},
+		{"apply", "--server-side", "-k", filepath.Join(root, "deploy", "hub")},
+	} {
+		if out, err := exec.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig", mgmt.KubeconfigPath}, args...)...).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("kubectl %v: %w\n%s", args, err, out)
+		}
+	}
+	if err := p.useLocalImages(ctx); err != nil {
+		return nil, err
+	}
+	if err := framework.RegisterCAPIClusters(ctx, members[0], framework.DevCAPINamespace, members); err != nil {
+		return nil, err
+	}
+	return env, nil
+}
+
+func (p *KindProvider) buildAndLoad(ctx context.Context, bin string) error {
+	image := bin + ":" + kindImageTag
+	p.logf("Building image %s", image)
+	build := exec.CommandContext(ctx, "docker", "build", "-f", filepath.Join("deploy", "images", "Containerfile."+bin), "-t", image, ".")
+	build.Dir = framework.RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("docker build %s: %w\n%s", image, err, out)
+	}
+	archive := filepath.Join(p.dir, bin+".tar")
+	if out, err := exec.CommandContext(ctx, "docker", "save", "-o", archive, image).CombinedOutput(); err != nil {
+		return fmt.Errorf("docker save %s: %w\n%s", image, err, out)
+	}
+	for _, c := range kindClusters {
+		nodes, err := p.provider.ListInternalNodes("berth-" + c.name)
+		if err != nil {
+			return err
+		}
+		for _, n := range nodes {
+			f, err := os.Open(archive)
+			if err != nil {
+				return err
+			}
+			err = nodeutils.LoadImageArchive(n, f)
+			_ = f.Close()
+			if err != nil {
+				return fmt.Errorf("loading %s into %s: %w", image, n.String(), err)
+			}
+		}
+	}
+	return nil
+}
+
+// useLocalImages points the hub Deployment at the loaded images.
+func (p *KindProvider) useLocalImages(ctx context.Context) error {
+	hub := p.env.Hub
+	d := &appsv1.Deployment{}
+	if err := hub.Get(ctx, client.ObjectKey{Namespace: "berth-system", Name: "berth-hub"}, d); err != nil {
+		return fmt.Errorf("reading the hub Deployment: %w", err)
+	}
+	patch := client.MergeFrom(d.DeepCopy())
+	d.Spec.Replicas = ptr.To[int32](1)
+	c := &d.Spec.Template.Spec.Containers[0]
+	c.Image = "berth-hub:" + kindImageTag
+	c.ImagePullPolicy = corev1.PullNever
+	c.Args = append(c.Args, "--spoke-image=berth-spoke:"+kindImageTag)
+	return hub.Patch(ctx, d, patch)
+}
+
+// Down deletes the kind clusters.
+func (p *KindProvider) Down(context.Context) error {
+	var errs []error
+	for _, c := range kindClusters {
+		if p.provider != nil {
+			errs = append(errs, p.provider.Delete("berth-"+c.name, ""))
+		}
+	}
+	if p.dir != "" {
+		errs = append(errs, os.RemoveAll(p.dir))
+	}
+	return errors.Join(errs...)
+}
+
+// KillHub deletes the hub's pods without a grace period.
+func (p *KindProvider) KillHub(ctx context.Context) error {
+	return p.env.Hub.DeleteAllOf(ctx, &corev1.Pod{}, client.InNamespace("berth-system"),
+		client.MatchingLabels{"app.kubernetes.io/name": "berth-hub"}, client.GracePeriodSeconds(0))
+}
+
+// StartHub is a no-op: the Deployment replaces killed pods.
+func (p *KindProvider) StartHub(context.Context) error { return nil }
+
+// StopSpoke scales the member's spoke Deployment to zero.
+func (p *KindProvider) StopSpoke(ctx context.Context, member string) error {
+	return p.scaleSpoke(ctx, member, 0)
+}
+
+// StartSpoke scales the member's spoke Deployment back to one.
+func (p *KindProvider) StartSpoke(ctx context.Context, member string) error {
+	return p.scaleSpoke(ctx, member, 1)
+}
+
+func (p *KindProvider) scaleSpoke(ctx context.Context, member string, replicas int32) error {
+	m, ok := p.env.Members[member]
+	if !ok {
+		return fmt.Errorf("unknown member %q", member)
+	}
+	d := &appsv1.Deployment{}
+	if err := m.Client.Get(ctx, client.ObjectKey{Namespace: "berth-system", Name: "berth-spoke"}, d); err != nil {
+		return fmt.Errorf("reading the spoke Deployment of %s: %w", member, err)
+	}
+	patch := client.MergeFrom(d.DeepCopy())
+	d.Spec.Replicas = ptr.To(replicas)
+	return m.Client.Patch(ctx, d, patch)
+}

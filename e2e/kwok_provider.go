@@ -1,0 +1,310 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	fleetv1alpha1 "github.com/berth-io/berth/apis/fleet/v1alpha1"
+	"github.com/berth-io/berth/e2e/framework"
+)
+
+// KwokProvider runs the local fleet with the hub and the spokes as host
+// processes.
+type KwokProvider struct {
+	// Logf logs progress; nil discards it.
+	Logf func(string, ...any)
+	// FleetName names the fleet; empty derives one from the pid.
+	FleetName string
+	// BinDir holds berth-hub and berth-spoke; empty builds them.
+	BinDir string
+
+	fleet *framework.Fleet
+	dir   string
+	mu    sync.Mutex
+	hub   *process
+	// spokes by member name.
+	spokes map[string]*process
+	env    *Env
+	// stopVolumes ends the volume provisioners.
+	stopVolumes context.CancelFunc
+}
+
+var _ Provider = &KwokProvider{}
+
+// Name is "kwok".
+func (p *KwokProvider) Name() string { return "kwok" }
+
+func (p *KwokProvider) logf(format string, args ...any) {
+	if p.Logf != nil {
+		p.Logf(format, args...)
+	}
+}
+
+// Up starts the default fleet (mgmt, workload-1, workload-2, services-1), the
+// hub, and a spoke per member once the hub registered it.
+func (p *KwokProvider) Up(ctx context.Context) (*Env, error) {
+	dir, err := os.MkdirTemp("", "berth-e2e-")
+	if err != nil {
+		return nil, fmt.Errorf("creating work dir: %w", err)
+	}
+	p.dir = dir
+	p.spokes = map[string]*process{}
+	if p.BinDir == "" {
+		p.BinDir = filepath.Join(dir, "bin")
+		if err := BuildBinaries(ctx, p.BinDir); err != nil {
+			return nil, err
+		}
+	}
+	spec := framework.DevFleetSpec(0)
+	spec.Name = p.FleetName
+	if spec.Name == "" {
+		spec.Name = fmt.Sprintf("e2e-%d", os.Getpid())
+	}
+	spec.BasePort = 0
+	spec.Persistent = false
+	spec.Logf = p.logf
+	p.fleet, err = framework.StartFleet(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	env := &Env{Members: map[string]*Member{}, Controls: p}
+	for _, c := range p.fleet.Clusters {
+		cl, err := c.Client()
+		if err != nil {
+			return nil, err
+		}
+		env.Members[c.Name] = &Member{Name: c.Name, Client: cl, KubeconfigPath: c.KubeconfigPath}
+	}
+	env.Hub = env.Members[framework.DevManagementCluster].Client
+	p.env = env
+	// kwok clusters have no storage driver; play one for the StatefulSets.
+	vctx, cancel := context.WithCancel(context.Background())
+	p.stopVolumes = cancel
+	for _, m := range env.Members {
+		go func() {
+			if err := framework.ProvisionVolumes(vctx, m.Client, time.Second); err != nil {
+				p.logf("Volume provisioner for %s stopped: %v", m.Name, err)
+			}
+		}()
+	}
+	if err := p.StartHub(ctx); err != nil {
+		return nil, err
+	}
+	for name := range env.Members {
+		if err := p.StartSpoke(ctx, name); err != nil {
+			return nil, err
+		}
+	}
+	return env, nil
+}
+
+// Down stops the processes and the fleet.
+func (p *KwokProvider) Down(ctx context.Context) error {
+	p.mu.Lock()
+	procs := []*process{p.hub}
+	for _, s := range p.spokes {
+		procs = append(procs, s)
+	}
+	p.mu.Unlock()
+	for _, pr := range procs {
+		pr.stop()
+	}
+	if p.stopVolumes != nil {
+		p.stopVolumes()
+	}
+	var errs []error
+	if p.fleet != nil {
+		errs = append(errs, p.fleet.Stop(ctx))
+	}
+	if p.dir != "" && os.Getenv("BERTH_E2E_KEEP_LOGS") == "" {
+		errs = append(errs, os.RemoveAll(p.dir))
+	}
+	return errors.Join(errs...)
+}
+
+// LogDir holds the hub's and the spokes' logs.
+func (p *KwokProvider) LogDir() string { return p.dir }
+
+// StartHub starts berth-hub against mgmt.
+func (p *KwokProvider) StartHub(ctx context.Context) error {
+	mgmt, err := p.fleet.Cluster(framework.DevManagementCluster)
+	if err != nil {
+		return err
+	}
+	pr, err := startProcess(filepath.Join(p.BinDir, "berth-hub"), filepath.Join(p.dir, "hub.log"),
+		"--kubeconfig", mgmt.KubeconfigPath,
+		"--metrics-bind-address", "0", "--health-probe-bind-address", "0",
+		"--spoke-image", "berth-spoke:e2e",
+	)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.hub = pr
+	p.mu.Unlock()
+	p.logf("Started berth-hub (pid %d), log %s", pr.cmd.Process.Pid, pr.log)
+	return nil
+}
+
+// KillHub sends SIGKILL to the hub.
+func (p *KwokProvider) KillHub(context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.hub == nil {
+		return errors.New("the hub is not running")
+	}
+	p.hub.kill()
+	p.hub = nil
+	return nil
+}
+
+// StartSpoke waits until the hub installed member's hub kubeconfig into the
+// member cluster, then runs berth-spoke with it.
+func (p *KwokProvider) StartSpoke(ctx context.Context, member string) error {
+	m, ok := p.env.Members[member]
+	if !ok {
+		return fmt.Errorf("unknown member %q", member)
+	}
+	secret := &corev1.Secret{}
+	key := client.ObjectKey{Namespace: "berth-system", Name: "hub-kubeconfig"}
+	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 3*time.Minute, true, func(ctx context.Context) (bool, error) {
+		if err := m.Client.Get(ctx, key, secret); err != nil {
+			return false, client.IgnoreNotFound(err)
+		}
+		return len(secret.Data["kubeconfig"]) > 0, nil
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for the hub to install %s/%s in %s: %w", key.Namespace, key.Name, member, err)
+	}
+	hubKubeconfig := filepath.Join(p.dir, member+"-hub.kubeconfig")
+	if err := os.WriteFile(hubKubeconfig, secret.Data["kubeconfig"], 0o600); err != nil {
+		return fmt.Errorf("writing hub kubeconfig: %w", err)
+	}
+	pr, err := startProcess(filepath.Join(p.BinDir, "berth-spoke"), filepath.Join(p.dir, member+"-spoke.log"),
+		"--member-name", member,
+		"--hub-kubeconfig", hubKubeconfig,
+		"--kubeconfig", m.KubeconfigPath,
+		"--probe-listen", "127.0.0.1:0",
+		"--node-address", "127.0.0.1",
+		"--lease-duration", "6s",
+		"--probe-interval", "2s",
+		"--status-interval", "1s",
+		"--metrics-bind-address", "0", "--health-probe-bind-address", "0",
+	)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.spokes[member] = pr
+	p.mu.Unlock()
+	p.logf("Started berth-spoke for %s (pid %d), log %s", member, pr.cmd.Process.Pid, pr.log)
+	return nil
+}
+
+// StopSpoke stops member's spoke with SIGTERM.
+func (p *KwokProvider) StopSpoke(_ context.Context, member string) error {
+	p.mu.Lock()
+	pr := p.spokes[member]
+	delete(p.spokes, member)
+	p.mu.Unlock()
+	if pr == nil {
+		return fmt.Errorf("no spoke runs for %q", member)
+	}
+	pr.stop()
+	return nil
+}
+
+// BuildBinaries builds berth-hub, berth-spoke and berthctl into dir.
+func BuildBinaries(ctx context.Context, dir string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", dir+string(filepath.Separator), "./cmd/berth-hub", "./cmd/berth-spoke", "./cmd/berthctl")
+	cmd.Dir = framework.RepoRoot()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building berth's binaries: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// process is a host process with its output in a log file.
+type process struct {
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{}
+}
+
+func startProcess(bin, logPath string, args ...string) (*process, error) {
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("opening log: %w", err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = f, f
+	// Its own process group, so a killed test run leaves no orphan that
+	// keeps the terminal; Pdeathsig ends it with the test process.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("starting %s: %w", filepath.Base(bin), err)
+	}
+	p := &process{cmd: cmd, log: logPath, done: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		_ = f.Close()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+func (p *process) stop() {
+	if p == nil {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		p.kill()
+	}
+}
+
+func (p *process) kill() {
+	if p == nil {
+		return
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
+// WaitForMembersAvailable waits until every named member is Available.
+func WaitForMembersAvailable(ctx context.Context, hub client.Client, names []string, timeout time.Duration) error {
+	var last string
+	err := wait.PollUntilContextTimeout(ctx, time.Second, timeout, true, func(ctx context.Context) (bool, error) {
+		for _, n := range names {
+			mc := &fleetv1alpha1.MemberCluster{}
+			if err := hub.Get(ctx, client.ObjectKey{Name: n}, mc); err != nil {
+				last = fmt.Sprintf("member %s: %v", n, err)
+				return false, nil
+			}
+			if !meta.IsStatusConditionTrue(mc.Status.Conditions, fleetv1alpha1.ConditionAvailable) {
+				last = fmt.Sprintf("member %s not Available: %+v", n, mc.Status.Conditions)
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("%w; last: %s", err, last)
+	}
+	return nil
+}
