@@ -197,7 +197,10 @@ func (p *KwokProvider) StartSpoke(ctx context.Context, member string) error {
 		"--hub-kubeconfig", hubKubeconfig,
 		"--kubeconfig", m.KubeconfigPath,
 		"--probe-listen", "127.0.0.1:0",
-		"--node-address", "127.0.0.1",
+		// kwok nodes have no addresses and EndpointSlices refuse loopback:
+		// each member gets one from TEST-NET-2. Nothing connects to it;
+		// the e2e suite checks the control path only.
+		"--node-address", nodeAddress(member),
 		"--lease-duration", "6s",
 		"--probe-interval", "2s",
 		"--status-interval", "1s",
@@ -224,6 +227,15 @@ func (p *KwokProvider) StopSpoke(_ context.Context, member string) error {
 	}
 	pr.stop()
 	return nil
+}
+
+// nodeAddress is a documentation-range address standing for member's nodes.
+func nodeAddress(member string) string {
+	sum := 0
+	for _, r := range member {
+		sum += int(r)
+	}
+	return fmt.Sprintf("198.51.100.%d", 10+sum%200)
 }
 
 // BuildBinaries builds berth-hub, berth-spoke and berthctl into dir.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -49,14 +50,15 @@ func run(m *testing.M) int {
 	return code
 }
 
-// dumpLogs prints the tail of every component log, for failed CI runs.
+// dumpLogs prints the tail of every component log (never the kubeconfigs
+// beside them), for failed CI runs.
 func dumpLogs(dir string) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return
 	}
 	for _, e := range entries {
-		if e.IsDir() {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".log") {
 			continue
 		}
 		b, err := os.ReadFile(dir + "/" + e.Name())

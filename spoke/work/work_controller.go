@@ -173,6 +173,13 @@ func (r *Reconciler) inputs(ctx context.Context, w *fleetv1alpha1.ServiceWork) (
 		NodeAddress:         r.NodeAddress,
 		ExposureSourceCIDRs: r.ExposureSourceCIDRs,
 	}
+	if in.NodeAddress == "" && hasRole(w, fleetv1alpha1.RoleProvider) && !colocated(w, r.MemberName) {
+		addr, err := r.firstNodeAddress(ctx)
+		if err != nil {
+			return in, err
+		}
+		in.NodeAddress = addr
+	}
 	if !hasRole(w, fleetv1alpha1.RoleProvider) {
 		return in, nil
 	}
@@ -192,6 +199,26 @@ func (r *Reconciler) inputs(ctx context.Context, w *fleetv1alpha1.ServiceWork) (
 		return in, fmt.Errorf("reading generated credentials %s: %w", key, err)
 	}
 	return in, nil
+}
+
+// firstNodeAddress is the InternalIP (else ExternalIP) of the first Ready
+// node by name: the host of a NodePort exposure when --node-address is unset.
+func (r *Reconciler) firstNodeAddress(ctx context.Context) (string, error) {
+	nodes := &corev1.NodeList{}
+	if err := r.Member.List(ctx, nodes); err != nil {
+		return "", fmt.Errorf("listing nodes for a NodePort address: %w", err)
+	}
+	slices.SortFunc(nodes.Items, func(a, b corev1.Node) int { return strings.Compare(a.Name, b.Name) })
+	for _, want := range []corev1.NodeAddressType{corev1.NodeInternalIP, corev1.NodeExternalIP} {
+		for _, n := range nodes.Items {
+			for _, a := range n.Status.Addresses {
+				if a.Type == want && a.Address != "" {
+					return a.Address, nil
+				}
+			}
+		}
+	}
+	return "", nil
 }
 
 // observe reads the provider's state and the connection data the consumer
