@@ -389,6 +389,9 @@ func (p *Placer) keep(d *Decision, req *Request, prev fleetv1alpha1.PlacementDec
 		}
 	}
 	d.Message = fmt.Sprintf("Placed on %s by strategy %s", prev.Cluster, prev.Strategy)
+	if d.Reason == fleetv1alpha1.ReasonFallback {
+		d.Message = fmt.Sprintf("Placed on %s by fallback strategy %s; the base strategy %s found no cluster", prev.Cluster, prev.Strategy, chain[0])
+	}
 	if len(notes) > 0 {
 		d.Message += "; " + strings.Join(notes, "; ")
 	}
