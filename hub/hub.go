@@ -24,8 +24,8 @@ import (
 	"github.com/berth-io/berth/controllers/placementpolicy"
 	"github.com/berth-io/berth/controllers/propagation"
 	"github.com/berth-io/berth/controllers/registration"
-	"github.com/berth-io/berth/placement"
 	"github.com/berth-io/berth/hub/join"
+	"github.com/berth-io/berth/placement"
 )
 
 // NewScheme returns the hub's scheme: built-in kinds, berth's kinds and the

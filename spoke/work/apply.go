@@ -181,7 +181,7 @@ func (r *Reconciler) markRetained(ctx context.Context, o *unstructured.Unstructu
 
 // reconcileDelete removes what the work rendered and reports Removed=True
 // once nothing but retained objects is left.
-func (r *Reconciler) reconcileDelete(ctx context.Context, w *fleetv1alpha1.ServiceWork, in render.Inputs) error {
+func (r *Reconciler) reconcileDelete(ctx context.Context, w *fleetv1alpha1.ServiceWork) error {
 	keep := hasRole(w, fleetv1alpha1.RoleProvider) && retainPolicy(w)
 	live, err := r.listOwned(ctx, w)
 	if err != nil {

@@ -37,7 +37,7 @@ func TestRemoteProviderPublishesAndConsumerBinds(t *testing.T) {
 	g.Expect(k8sClient.Create(ctx, provider)).To(Succeed())
 	pkey := client.ObjectKeyFromObject(provider)
 	pns := platformNS("queue")
-	g.Eventually(workCondition(g, pkey, fleetv1alpha1.ConditionApplied), timeout, interval).Should(Equal(metav1.ConditionTrue))
+	g.Eventually(workCondition(pkey, fleetv1alpha1.ConditionApplied), timeout, interval).Should(Equal(metav1.ConditionTrue))
 
 	// No LoadBalancer reported: the exposure is a NodePort Service.
 	exposure := &corev1.Service{}
@@ -78,7 +78,7 @@ func TestRemoteProviderPublishesAndConsumerBinds(t *testing.T) {
 	}
 	g.Expect(k8sClient.Create(ctx, consumer)).To(Succeed())
 	ckey := client.ObjectKeyFromObject(consumer)
-	g.Eventually(workCondition(g, ckey, fleetv1alpha1.ConditionAvailable), timeout, interval).Should(Equal(metav1.ConditionTrue))
+	g.Eventually(workCondition(ckey, fleetv1alpha1.ConditionAvailable), timeout, interval).Should(Equal(metav1.ConditionTrue))
 	g.Expect(k8sClient.Get(ctx, ckey, got)).To(Succeed())
 	g.Expect(got.Status.Endpoint.Host).To(Equal("cart"))
 	g.Expect(got.Status.Endpoint.Port).To(Equal(int32(5432)), "the engine's standard port, whatever the exposure")

@@ -124,7 +124,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	}()
 
 	if !w.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, r.reconcileDelete(ctx, w, in)
+		return ctrl.Result{}, r.reconcileDelete(ctx, w)
 	}
 
 	// Observe first, so that connection data found now feeds the binding

@@ -80,7 +80,7 @@ func markStatefulSetReady(g Gomega, key client.ObjectKey) {
 	}, timeout, interval).Should(Succeed())
 }
 
-func workCondition(g Gomega, key client.ObjectKey, t string) func() metav1.ConditionStatus {
+func workCondition(key client.ObjectKey, t string) func() metav1.ConditionStatus {
 	return func() metav1.ConditionStatus {
 		w := &fleetv1alpha1.ServiceWork{}
 		if err := k8sClient.Get(context.Background(), key, w); err != nil {
@@ -101,7 +101,7 @@ func TestColocatedWorkBecomesAvailableAndBindsTheApp(t *testing.T) {
 	key := client.ObjectKeyFromObject(w)
 	pns := platformNS("cache")
 
-	g.Eventually(workCondition(g, key, fleetv1alpha1.ConditionApplied), timeout, interval).Should(Equal(metav1.ConditionTrue))
+	g.Eventually(workCondition(key, fleetv1alpha1.ConditionApplied), timeout, interval).Should(Equal(metav1.ConditionTrue))
 	ns := &corev1.Namespace{}
 	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: pns}, ns)).To(Succeed())
 	g.Expect(ns.Labels).To(HaveKeyWithValue(render.LabelPlatformOwned, "true"))
@@ -109,10 +109,10 @@ func TestColocatedWorkBecomesAvailableAndBindsTheApp(t *testing.T) {
 	nps := &networkingv1.NetworkPolicyList{}
 	g.Expect(k8sClient.List(ctx, nps, client.InNamespace(pns))).To(Succeed())
 	g.Expect(nps.Items).NotTo(BeEmpty(), "guard rails are rendered")
-	g.Consistently(workCondition(g, key, fleetv1alpha1.ConditionAvailable), time.Second, interval).Should(Equal(metav1.ConditionFalse))
+	g.Consistently(workCondition(key, fleetv1alpha1.ConditionAvailable), time.Second, interval).Should(Equal(metav1.ConditionFalse))
 
 	markStatefulSetReady(g, client.ObjectKey{Namespace: pns, Name: "cache"})
-	g.Eventually(workCondition(g, key, fleetv1alpha1.ConditionAvailable), timeout, interval).Should(Equal(metav1.ConditionTrue))
+	g.Eventually(workCondition(key, fleetv1alpha1.ConditionAvailable), timeout, interval).Should(Equal(metav1.ConditionTrue))
 	got := &fleetv1alpha1.ServiceWork{}
 	g.Expect(k8sClient.Get(ctx, key, got)).To(Succeed())
 	g.Expect(got.Status.Endpoint).NotTo(BeNil())
@@ -152,7 +152,7 @@ func TestColocatedWorkBecomesAvailableAndBindsTheApp(t *testing.T) {
 	// Deletion with Retain keeps the data.
 	password := string(binding.Data[render.KeyPassword])
 	g.Expect(k8sClient.Delete(ctx, got)).To(Succeed())
-	g.Eventually(workCondition(g, key, fleetv1alpha1.ConditionRemoved), timeout, interval).Should(Equal(metav1.ConditionTrue))
+	g.Eventually(workCondition(key, fleetv1alpha1.ConditionRemoved), timeout, interval).Should(Equal(metav1.ConditionTrue))
 	g.Expect(apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKey{Namespace: pns, Name: "cache"}, &appsv1.StatefulSet{}))).To(BeTrue())
 	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: pns}, ns)).To(Succeed())
 	g.Expect(ns.Labels).To(HaveKeyWithValue(fleetv1alpha1.LabelRetained, "true"))
@@ -176,7 +176,7 @@ func TestConflictLeavesForeignObjectUntouched(t *testing.T) {
 	w := colocatedWork(g, "ledger", "billing", fleetv1alpha1.DeletionPolicyDelete)
 	key := client.ObjectKeyFromObject(w)
 
-	g.Eventually(workCondition(g, key, fleetv1alpha1.ConditionConflict), timeout, interval).Should(Equal(metav1.ConditionTrue))
+	g.Eventually(workCondition(key, fleetv1alpha1.ConditionConflict), timeout, interval).Should(Equal(metav1.ConditionTrue))
 	got := &fleetv1alpha1.ServiceWork{}
 	g.Expect(k8sClient.Get(ctx, key, got)).To(Succeed())
 	c := meta.FindStatusCondition(got.Status.Conditions, fleetv1alpha1.ConditionConflict)
@@ -192,7 +192,7 @@ func TestConflictLeavesForeignObjectUntouched(t *testing.T) {
 
 	// Deletion with Delete removes what berth rendered, and only that.
 	g.Expect(k8sClient.Delete(ctx, got)).To(Succeed())
-	g.Eventually(workCondition(g, key, fleetv1alpha1.ConditionRemoved), timeout, interval).Should(Equal(metav1.ConditionTrue))
+	g.Eventually(workCondition(key, fleetv1alpha1.ConditionRemoved), timeout, interval).Should(Equal(metav1.ConditionTrue))
 	g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(foreign), after)).To(Succeed(), "the foreign object survives")
 	ns := &corev1.Namespace{}
 	err := k8sClient.Get(ctx, client.ObjectKey{Name: platformNS("ledger")}, ns)
