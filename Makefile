@@ -52,8 +52,12 @@ e2e: tools build ## The full end-to-end suite against a local fleet.
 	$(GO) test -tags e2e -timeout 60m -count=1 -v ./e2e/...
 
 .PHONY: bench
-bench: tools build ## The full benchmarks; writes a report under bench/out.
-	$(GO) test -run '^$$' -bench . -benchmem ./placement/...
+bench: tools build ## The full benchmarks (needs root for the data path); writes bench/out/report.md.
+	mkdir -p bench/out
+	$(GO) test -run '^$$' -bench . -benchmem ./placement/... ./spoke/render/... | tee bench/out/placement.txt
+	$(GO) test -run '^$$' -bench RegistrationLatency -benchtime 5x ./controllers/registration/ | tee bench/out/registration.txt
+	$(GO) test -tags e2e -count=1 -run 'TestPropagationLatency' -v ./e2e/ | tee bench/out/propagation.txt
+	$(BIN)/berthctl bench dataplane --profile 0,0.5ms --out bench/out
 
 ##@ Fleet
 

@@ -15,6 +15,13 @@
 //   - registration.Reconciler: Cluster API Clusters -> MemberClusters;
 //   - membercluster.Reconciler: hub namespace, identity, credentials, spoke
 //     installation, availability and peers of each member;
+//   - placement.Reconciler and placementpolicy.Reconciler: the placement
+//     decision of each ManagedService with the Placer built from
+//     Options.PlacementConfig (--placement-config) and
+//     Options.PlacementRegistry (out-of-tree plugins), and the Accepted
+//     condition of each PlacementPolicy;
+//   - propagation.Reconciler: the ServiceWorks of placed services and the
+//     Propagated/Ready status aggregated from them;
 //   - a runnable that installs the manual-join policy (join.EnsurePolicy)
 //     and deletes expired bootstrap identities every ten minutes.
 //
