@@ -2,7 +2,6 @@ package work_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"testing"
 
@@ -14,7 +13,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/cluster"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	fleetv1alpha1 "github.com/berth-io/berth/apis/fleet/v1alpha1"
 	"github.com/berth-io/berth/e2e/framework"
@@ -32,64 +30,40 @@ const (
 var k8sClient client.Client
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
+	os.Exit(framework.RunSuite(m, framework.Suite{
+		// The hub side sees only the member's hub namespace.
+		Manager: func(o *ctrl.Options) { o.Cache = cache.Options{DefaultNamespaces: map[string]cache.Config{hubNS: {}}} },
+		Setup:   setup,
+	}))
 }
 
-func run(m *testing.M) int {
-	env, err := framework.StartEnvtest()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer func() { _ = env.Stop() }()
+func setup(ctx context.Context, env *framework.Envtest, mgr ctrl.Manager) error {
 	k8sClient = env.Client
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	if err := k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: hubNS}}); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
-
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:  env.Scheme,
-		Metrics: metricsserver.Options{BindAddress: "0"},
-		Cache:   cache.Options{DefaultNamespaces: map[string]cache.Config{hubNS: {}}},
-	})
+	req, err := labels.NewRequirement(work.MemberCacheLabel, selection.Exists, nil)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
-	req, _ := labels.NewRequirement(work.MemberCacheLabel, selection.Exists, nil)
 	memberCluster, err := cluster.New(env.Config, func(o *cluster.Options) {
 		o.Scheme = env.Scheme
 		o.Cache.DefaultLabelSelector = labels.NewSelector().Add(*req)
 	})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	if err := mgr.Add(memberCluster); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	memberClient, err := client.New(env.Config, client.Options{Scheme: env.Scheme})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	r := &work.Reconciler{
 		Hub: mgr.GetClient(), Member: memberClient, MemberName: member, HubNamespace: hubNS,
 		Capabilities: func() fleetv1alpha1.Capabilities { return fleetv1alpha1.Capabilities{} },
 		NodeAddress:  "10.0.0.1",
 	}
-	if err := r.SetupWithManager(mgr, memberCluster); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	go func() {
-		if err := mgr.Start(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, "manager:", err)
-		}
-	}()
-	return m.Run()
+	return r.SetupWithManager(mgr, memberCluster)
 }
