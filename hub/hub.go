@@ -58,7 +58,26 @@ func Run(ctx context.Context, o Options) error {
 	return nil
 }
 
+// Client-side rate limits of the hub's clients. client-go's defaults (5
+// QPS, burst 10) throttle a hub that writes a few objects per service; the
+// apiserver's own priority and fairness protects it.
+const (
+	hubQPS   = 100
+	hubBurst = 200
+)
+
 func (o Options) restConfig() (*rest.Config, error) {
+	cfg, err := o.baseRestConfig()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.QPS == 0 {
+		cfg.QPS, cfg.Burst = hubQPS, hubBurst
+	}
+	return cfg, nil
+}
+
+func (o Options) baseRestConfig() (*rest.Config, error) {
 	if o.RestConfig != nil {
 		return rest.CopyConfig(o.RestConfig), nil
 	}

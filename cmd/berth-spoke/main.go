@@ -25,6 +25,7 @@ func main() {
 		nodeAddress   string
 		exposureCIDRs []string
 		zapOpts       zap.Options
+		apiQPS        float32
 	)
 	cmd := &cobra.Command{
 		Use:          "berth-spoke",
@@ -40,6 +41,10 @@ func main() {
 			if opts.MemberConfig, err = agent.LoadMemberConfig(kubeconfig); err != nil {
 				return err
 			}
+			// client-go's default 5 QPS throttles rendering: one ServiceWork
+			// is a few dozen requests.
+			opts.HubConfig.QPS, opts.HubConfig.Burst = apiQPS, int(2*apiQPS)
+			opts.MemberConfig.QPS, opts.MemberConfig.Burst = apiQPS, int(2*apiQPS)
 			opts.PodIP = os.Getenv("POD_IP")
 			a, err := agent.New(opts)
 			if err != nil {
@@ -61,6 +66,7 @@ func main() {
 		},
 	}
 	fs := cmd.Flags()
+	fs.Float32Var(&apiQPS, "kube-api-qps", 100, "Client-side requests per second to each apiserver (hub and member); burst is twice this.")
 	fs.StringVar(&hubKubeconfig, "hub-kubeconfig", "", "Path of the kubeconfig for the hub, as in the hub-kubeconfig Secret (required).")
 	fs.StringVar(&kubeconfig, "kubeconfig", "", "Path of the kubeconfig for this member cluster; empty uses the in-cluster config.")
 	fs.DurationVar(&tokenReload, "hub-token-reload", agent.DefaultTokenReload, "How often the hub token is re-read from --hub-kubeconfig.")

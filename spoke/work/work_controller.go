@@ -19,6 +19,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/cluster"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
@@ -69,6 +70,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, member cluster.Cluster) 
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("servicework").
+		WithOptions(controller.Options{MaxConcurrentReconciles: 4}).
 		For(&fleetv1alpha1.ServiceWork{})
 	for _, obj := range watchedKinds {
 		b = b.WatchesRawSource(source.Kind(member.GetCache(), obj, handler.EnqueueRequestsFromMapFunc(r.objectToWork)))
