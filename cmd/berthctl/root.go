@@ -23,6 +23,9 @@ func newRootCommand() *cobra.Command {
 	)
 	root.AddCommand(newJoinCommand())
 	root.AddCommand(newAcceptCommand())
+	root.AddCommand(newGetCommand())
+	root.AddCommand(newExplainCommand())
+	root.AddCommand(newDemoCommand())
 	return root
 }
 
