@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -33,9 +31,9 @@ type KwokProvider struct {
 	fleet *framework.Fleet
 	dir   string
 	mu    sync.Mutex
-	hub   *process
+	hub   *framework.HostProcess
 	// spokes by member name.
-	spokes map[string]*process
+	spokes map[string]*framework.HostProcess
 	env    *Env
 	// stopVolumes ends the volume provisioners.
 	stopVolumes context.CancelFunc
@@ -60,10 +58,10 @@ func (p *KwokProvider) Up(ctx context.Context) (*Env, error) {
 		return nil, fmt.Errorf("creating work dir: %w", err)
 	}
 	p.dir = dir
-	p.spokes = map[string]*process{}
+	p.spokes = map[string]*framework.HostProcess{}
 	if p.BinDir == "" {
 		p.BinDir = filepath.Join(dir, "bin")
-		if err := BuildBinaries(ctx, p.BinDir); err != nil {
+		if err := framework.BuildBinaries(ctx, p.BinDir); err != nil {
 			return nil, err
 		}
 	}
@@ -113,13 +111,13 @@ func (p *KwokProvider) Up(ctx context.Context) (*Env, error) {
 // Down stops the processes and the fleet.
 func (p *KwokProvider) Down(ctx context.Context) error {
 	p.mu.Lock()
-	procs := []*process{p.hub}
+	procs := []*framework.HostProcess{p.hub}
 	for _, s := range p.spokes {
 		procs = append(procs, s)
 	}
 	p.mu.Unlock()
 	for _, pr := range procs {
-		pr.stop()
+		pr.Stop()
 	}
 	if p.stopVolumes != nil {
 		p.stopVolumes()
@@ -143,7 +141,7 @@ func (p *KwokProvider) StartHub(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pr, err := startProcess(filepath.Join(p.BinDir, "berth-hub"), filepath.Join(p.dir, "hub.log"),
+	pr, err := framework.StartHostProcess(filepath.Join(p.BinDir, "berth-hub"), filepath.Join(p.dir, "hub.log"),
 		"--kubeconfig", mgmt.KubeconfigPath,
 		"--metrics-bind-address", "0", "--health-probe-bind-address", "0",
 		"--spoke-image", "berth-spoke:e2e",
@@ -154,7 +152,7 @@ func (p *KwokProvider) StartHub(ctx context.Context) error {
 	p.mu.Lock()
 	p.hub = pr
 	p.mu.Unlock()
-	p.logf("Started berth-hub (pid %d), log %s", pr.cmd.Process.Pid, pr.log)
+	p.logf("Started berth-hub (pid %d), log %s", pr.Pid(), pr.Log)
 	return nil
 }
 
@@ -165,7 +163,7 @@ func (p *KwokProvider) KillHub(context.Context) error {
 	if p.hub == nil {
 		return errors.New("the hub is not running")
 	}
-	p.hub.kill()
+	p.hub.Kill()
 	p.hub = nil
 	return nil
 }
@@ -192,7 +190,7 @@ func (p *KwokProvider) StartSpoke(ctx context.Context, member string) error {
 	if err := os.WriteFile(hubKubeconfig, secret.Data["kubeconfig"], 0o600); err != nil {
 		return fmt.Errorf("writing hub kubeconfig: %w", err)
 	}
-	pr, err := startProcess(filepath.Join(p.BinDir, "berth-spoke"), filepath.Join(p.dir, member+"-spoke.log"),
+	pr, err := framework.StartHostProcess(filepath.Join(p.BinDir, "berth-spoke"), filepath.Join(p.dir, member+"-spoke.log"),
 		"--member-name", member,
 		"--hub-kubeconfig", hubKubeconfig,
 		"--kubeconfig", m.KubeconfigPath,
@@ -212,7 +210,7 @@ func (p *KwokProvider) StartSpoke(ctx context.Context, member string) error {
 	p.mu.Lock()
 	p.spokes[member] = pr
 	p.mu.Unlock()
-	p.logf("Started berth-spoke for %s (pid %d), log %s", member, pr.cmd.Process.Pid, pr.log)
+	p.logf("Started berth-spoke for %s (pid %d), log %s", member, pr.Pid(), pr.Log)
 	return nil
 }
 
@@ -225,7 +223,7 @@ func (p *KwokProvider) StopSpoke(_ context.Context, member string) error {
 	if pr == nil {
 		return fmt.Errorf("no spoke runs for %q", member)
 	}
-	pr.stop()
+	pr.Stop()
 	return nil
 }
 
@@ -236,66 +234,6 @@ func nodeAddress(member string) string {
 		sum += int(r)
 	}
 	return fmt.Sprintf("198.51.100.%d", 10+sum%200)
-}
-
-// BuildBinaries builds berth-hub, berth-spoke and berthctl into dir.
-func BuildBinaries(ctx context.Context, dir string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", dir+string(filepath.Separator), "./cmd/berth-hub", "./cmd/berth-spoke", "./cmd/berthctl")
-	cmd.Dir = framework.RepoRoot()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("building berth's binaries: %w\n%s", err, out)
-	}
-	return nil
-}
-
-// process is a host process with its output in a log file.
-type process struct {
-	cmd  *exec.Cmd
-	log  string
-	done chan struct{}
-}
-
-func startProcess(bin, logPath string, args ...string) (*process, error) {
-	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("opening log: %w", err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = f, f
-	// Its own process group, so a killed test run leaves no orphan that
-	// keeps the terminal; Pdeathsig ends it with the test process.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("starting %s: %w", filepath.Base(bin), err)
-	}
-	p := &process{cmd: cmd, log: logPath, done: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		_ = f.Close()
-		close(p.done)
-	}()
-	return p, nil
-}
-
-func (p *process) stop() {
-	if p == nil {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		p.kill()
-	}
-}
-
-func (p *process) kill() {
-	if p == nil {
-		return
-	}
-	_ = p.cmd.Process.Kill()
-	<-p.done
 }
 
 // WaitForMembersAvailable waits until every named member is Available.

@@ -2,6 +2,7 @@ package framework
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 
@@ -96,4 +97,18 @@ func (e *Envtest) AddUser(name string, groups ...string) (*rest.Config, error) {
 		return nil, fmt.Errorf("adding user %s: %w", name, err)
 	}
 	return u.Config(), nil
+}
+
+// WriteKubeconfig writes a kubeconfig for a new user in system:masters to
+// path, for a process (such as berth-hub) that runs against this apiserver.
+func (e *Envtest) WriteKubeconfig(path, user string) error {
+	u, err := e.env.AddUser(envtest.User{Name: user, Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return fmt.Errorf("adding user %s: %w", user, err)
+	}
+	data, err := u.KubeConfig()
+	if err != nil {
+		return fmt.Errorf("kubeconfig of %s: %w", user, err)
+	}
+	return os.WriteFile(path, data, 0o600)
 }
