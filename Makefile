@@ -57,11 +57,12 @@ bench: tools build ## The full benchmarks (needs root for the data path); writes
 	$(GO) test -run '^$$' -bench . -benchmem ./placement/... ./spoke/render/... | tee bench/out/placement.txt
 	$(GO) test -run '^$$' -bench RegistrationLatency -benchtime 5x ./controllers/registration/ | tee bench/out/registration.txt
 	$(GO) test -tags e2e -count=1 -run 'TestPropagationLatency' -v ./e2e/ | tee bench/out/propagation.txt
+	$(BIN)/berthctl bench controlplane --members 10,100,1000 --out bench/out
 	$(BIN)/berthctl bench dataplane --profile 0,0.5ms --out bench/out
+	$(BIN)/berthctl bench blastradius --out bench/out
 
 ##@ Fleet
 
 .PHONY: demo
 demo: tools build ## Bring up the local fleet and show it (leave it running; `bin/berthctl dev down` removes it).
-	$(BIN)/berthctl dev up
-	$(BIN)/berthctl dev status
+	$(BIN)/berthctl demo

@@ -2,7 +2,9 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"time"
 
@@ -58,21 +60,16 @@ func Run(ctx context.Context, o Options) error {
 	return nil
 }
 
-// Client-side rate limits of the hub's clients. client-go's defaults (5
-// QPS, burst 10) throttle a hub that writes a few objects per service; the
-// apiserver's own priority and fairness protects it.
-const (
-	hubQPS   = 100
-	hubBurst = 200
-)
-
 func (o Options) restConfig() (*rest.Config, error) {
 	cfg, err := o.baseRestConfig()
 	if err != nil {
 		return nil, err
 	}
-	if cfg.QPS == 0 {
-		cfg.QPS, cfg.Burst = hubQPS, hubBurst
+	switch {
+	case o.KubeAPIQPS > 0:
+		cfg.QPS, cfg.Burst = o.KubeAPIQPS, int(2*o.KubeAPIQPS)
+	case cfg.QPS == 0:
+		cfg.QPS, cfg.Burst = DefaultKubeAPIQPS, 2*DefaultKubeAPIQPS
 	}
 	return cfg, nil
 }
@@ -207,6 +204,18 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		return fmt.Errorf("adding the health check: %w", err)
 	}
 	if err := mgr.AddReadyzCheck("ping", healthz.Ping); err != nil {
+		return fmt.Errorf("adding the ready check: %w", err)
+	}
+	// Ready once the informers have synced, which is when the controllers
+	// start working; until then a new object waits unseen.
+	if err := mgr.AddReadyzCheck("informers", func(req *http.Request) error {
+		ctx, cancel := context.WithTimeout(req.Context(), 100*time.Millisecond)
+		defer cancel()
+		if !mgr.GetCache().WaitForCacheSync(ctx) {
+			return errors.New("informers have not synced yet")
+		}
+		return nil
+	}); err != nil {
 		return fmt.Errorf("adding the ready check: %w", err)
 	}
 	return nil

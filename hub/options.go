@@ -47,6 +47,10 @@ type Options struct {
 	// plugins and default weights per strategy); empty uses the built-in
 	// defaults. It is validated at start.
 	PlacementConfig string
+	// KubeAPIQPS is the client-side rate limit of the hub's requests to the
+	// management cluster; the burst is twice this. Zero keeps RestConfig's
+	// own limits when set, else DefaultKubeAPIQPS.
+	KubeAPIQPS float32
 	// PlacementRegistry adds out-of-tree placement plugins; nil uses the
 	// in-tree plugins plus those registered with placement.Register.
 	PlacementRegistry framework.Registry
@@ -60,8 +64,14 @@ func NewOptions() Options {
 		LeaderElectionNamespace: "berth-system",
 		SpokeTokenExpiration:    membercluster.DefaultTokenExpiration,
 		LeaseGraceFactor:        membercluster.DefaultLeaseGraceFactor,
+		KubeAPIQPS:              DefaultKubeAPIQPS,
 	}
 }
+
+// DefaultKubeAPIQPS is the hub's default client-side rate limit. client-go's
+// own default (5 QPS, burst 10) throttles a hub that writes a few objects
+// per service; the apiserver's priority and fairness protects it.
+const DefaultKubeAPIQPS = 100
 
 // AddFlags binds o to flags.
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
@@ -75,6 +85,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.SpokeImage, "spoke-image", o.SpokeImage, "berth-spoke image the hub installs into Cluster API members; empty disables installation.")
 	fs.StringVar(&o.PlacementConfig, "placement-config", o.PlacementConfig, "Path to the hub-wide placement config (plugins and weights per strategy); empty uses the built-in defaults.")
 	fs.DurationVar(&o.SpokeTokenExpiration, "spoke-token-expiration", o.SpokeTokenExpiration, "Life of each spoke's hub token; renewed at two thirds of it. At least 10m.")
+	fs.Float32Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS, "Client-side requests per second to the management cluster's apiserver; burst is twice this.")
 	fs.Float64Var(&o.LeaseGraceFactor, "lease-grace-factor", o.LeaseGraceFactor, "A member is unavailable when its Lease is older than its duration times this factor (at least 1).")
 }
 
@@ -86,6 +97,9 @@ func (o Options) Validate() error {
 	}
 	if o.LeaseGraceFactor < 1 {
 		errs = append(errs, fmt.Errorf("--lease-grace-factor: %g is below 1", o.LeaseGraceFactor))
+	}
+	if o.KubeAPIQPS < 0 {
+		errs = append(errs, fmt.Errorf("--kube-api-qps: %g is negative", o.KubeAPIQPS))
 	}
 	if o.LeaderElect && o.LeaderElectionNamespace == "" {
 		errs = append(errs, errors.New("--leader-election-namespace: must not be empty with --leader-elect"))

@@ -1,5 +1,6 @@
 // Package dataplane measures what each placement of a managed service costs
-// the app that calls it: the data path of issue 7.
+// the app that calls it, and which apps an outage of the management cluster
+// takes down: the data path and the blast radius of issue 7.
 //
 // # Topology
 //
@@ -48,9 +49,38 @@
 // interleave the placements. Latencies go into HDR histograms; the noise
 // figure is the coefficient of variation over the repeats.
 //
+// # Blast radius
+//
+// RunBlastRadius (`berthctl bench blastradius`) builds the same topology,
+// starts the chosen engines' servers (Redis by default) and runs one app
+// per engine and placement (Workload, Management, Dedicated), all in
+// wl-app. Each app sends a request every 5 ms over one connection of the
+// real client, bounds it with a timeout (200 ms; sockets are closed under
+// the client when it passes) and reconnects after every failure, so every
+// outcome is one timestamped sample. Two experiments follow, each waiting
+// until every app has answered for 250 ms in a row before the stop:
+//
+//   - gateway: the management gateway's HAProxy is SIGKILLed and, after the
+//     outage, started again with the same configuration;
+//   - controlplane: a real etcd and kube-apiserver (the `make tools`
+//     binaries, package hack/clustertools) run in a namespace of their own,
+//     mgmt-cp (10.201.2.10), on the management cluster's network; both are
+//     SIGKILLed and, after the outage, restarted on the same data.
+//
+// After the restart the probes keep going until every app has answered
+// for 250 ms again (bounded, default 90 s). Per app the results hold lost
+// service yes/no, the downtime (first failed request to the first
+// successful one after the last failure), failed and total requests, the
+// time from the stop to the first failure and from the restart to the
+// recovery. A probe of the stopped component itself (a request through
+// HAProxy from inside the gateway namespace; GET /readyz from inside
+// mgmt-cp) is recorded the same way, so the results show the outage
+// happened whatever the apps saw. Nothing in the data path is asserted to
+// be independent of the control plane: it is measured.
+//
 // # Cleanup
 //
-// Run tears everything down when it returns, also on cancellation (Ctrl-C
-// in berthctl cancels the context), and removes leftovers of crashed runs
-// when it starts.
+// Run and RunBlastRadius tear everything down when they return, also on
+// cancellation (Ctrl-C in berthctl cancels the context), and remove
+// leftovers of crashed runs when they start.
 package dataplane

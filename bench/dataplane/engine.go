@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"sort"
@@ -77,7 +78,7 @@ func lookupEngines(names []string) ([]engine, error) {
 				known = append(known, k)
 			}
 			sort.Strings(known)
-			return nil, fmt.Errorf("field engines: unknown engine %q (known: %s)", n, strings.Join(known, ", "))
+			return nil, &FieldError{Field: "engines", Err: fmt.Errorf("unknown engine %q (known: %s)", n, strings.Join(known, ", "))}
 		}
 		if !seen[n] {
 			seen[n] = true
@@ -85,7 +86,19 @@ func lookupEngines(names []string) ([]engine, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("field engines: at least one engine is needed")
+		return nil, &FieldError{Field: "engines", Err: errors.New("at least one engine is needed")}
 	}
 	return out, nil
 }
+
+// FieldError is an invalid option. Field is spelled like the berthctl flag
+// that sets it, so the command can name the flag.
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string { return "field " + e.Field + ": " + e.Err.Error() }
+
+// Unwrap returns the reason.
+func (e *FieldError) Unwrap() error { return e.Err }

@@ -68,6 +68,7 @@ func (redisEngine) Connect(ctx context.Context, dial DialFunc, addr string) (cli
 		PoolSize:                 1,
 		MinIdleConns:             0,
 		MaxRetries:               -1, // a retried request would hide a failure in the latency
+		DialerRetries:            1,  // one dial per connect: the blast-radius apps reconnect themselves
 		ReadTimeout:              30 * time.Second,
 		WriteTimeout:             30 * time.Second,
 		DisableIdentity:          true,

@@ -109,7 +109,7 @@ func Run(ctx context.Context, opts Options) (doc *results.Document, reterr error
 		return nil, err
 	}
 
-	doc = &results.Document{Schema: results.Schema, Started: time.Now().UTC(), Machine: describeMachine(), Versions: clientVersions()}
+	doc = &results.Document{Schema: results.Schema, Started: time.Now().UTC(), Machine: results.DescribeMachine(), Versions: clientVersions()}
 	lab, err := netlab.New(ctx, opts.WorkDir)
 	if err != nil {
 		return nil, err

@@ -44,6 +44,7 @@ type remote struct {
 	plan    remoteCluster
 	link    *netlab.NetNS
 	gateway *netlab.NetNS
+	network *netlab.NetNS // holds the cluster's bridge
 	service *netlab.NetNS
 	haproxy *netlab.Process
 	relays  []*linkemu.Relay
@@ -112,23 +113,22 @@ func buildTopology(ctx context.Context, lab *netlab.Lab, ports []int) (*Topology
 		if err := lab.Route(ctx, r.gateway, workloadCIDR, plan.p2pLink); err != nil {
 			return nil, err
 		}
-		clusterNet, err := lab.Namespace(ctx, plan.role+"-net")
-		if err != nil {
+		if r.network, err = lab.Namespace(ctx, plan.role+"-net"); err != nil {
 			return nil, err
 		}
-		if err := lab.Bridge(ctx, clusterNet, "br0"); err != nil {
+		if err := lab.Bridge(ctx, r.network, "br0"); err != nil {
 			return nil, err
 		}
-		if err := lab.Attach(ctx, r.gateway, "eth1", plan.netPrefix+".2/24", clusterNet, "br0", "p-gw"); err != nil {
+		if err := lab.Attach(ctx, r.gateway, "eth1", plan.netPrefix+".2/24", r.network, "br0", "p-gw"); err != nil {
 			return nil, err
 		}
 		if r.service, err = lab.Namespace(ctx, plan.role+"-svc"); err != nil {
 			return nil, err
 		}
-		if err := lab.Attach(ctx, r.service, "eth0", plan.netPrefix+".20/24", clusterNet, "br0", "p-svc"); err != nil {
+		if err := lab.Attach(ctx, r.service, "eth0", plan.netPrefix+".20/24", r.network, "br0", "p-svc"); err != nil {
 			return nil, err
 		}
-		if r.haproxy, err = startHAProxy(ctx, lab, r, ports); err != nil {
+		if r.haproxy, err = startHAProxy(ctx, lab, r, ports, "haproxy-"+plan.role); err != nil {
 			return nil, err
 		}
 		t.remotes = append(t.remotes, r)
@@ -137,8 +137,9 @@ func buildTopology(ctx context.Context, lab *netlab.Lab, ports []int) (*Topology
 }
 
 // startHAProxy runs HAProxy in TCP mode in the gateway namespace: one
-// frontend per port on the ingress address, one backend server each.
-func startHAProxy(ctx context.Context, lab *netlab.Lab, r *remote, ports []int) (*netlab.Process, error) {
+// frontend per port on the ingress address, one backend server each. name
+// labels the process and its log.
+func startHAProxy(ctx context.Context, lab *netlab.Lab, r *remote, ports []int, name string) (*netlab.Process, error) {
 	if _, err := exec.LookPath("haproxy"); err != nil {
 		return nil, errors.New("haproxy not found: the gateways need it (install it with hack/bench/setup.sh or apt-get install haproxy)")
 	}
@@ -158,7 +159,7 @@ defaults
 	if err := os.WriteFile(cfg, []byte(b.String()), 0o644); err != nil {
 		return nil, fmt.Errorf("writing HAProxy configuration: %w", err)
 	}
-	p, err := lab.Start(r.gateway, netlab.ProcessSpec{Name: "haproxy-" + r.plan.role, Argv: []string{"haproxy", "-db", "-f", cfg}})
+	p, err := lab.Start(r.gateway, netlab.ProcessSpec{Name: name, Argv: []string{"haproxy", "-db", "-f", cfg}})
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,7 @@ import (
 const Prefix = "berth-bench-"
 
 // ErrNotRoot is returned by New when the process is not root.
-var ErrNotRoot = errors.New("the data-path benchmark builds network namespaces, veth pairs and bridges and must run as root (try: sudo berthctl bench dataplane)")
+var ErrNotRoot = errors.New("the benchmark builds network namespaces, veth pairs and bridges and must run as root (try: sudo berthctl bench dataplane, or sudo berthctl bench blastradius)")
 
 // Lab is a set of network namespaces, the links between them and the
 // processes running in them, owned by this process.

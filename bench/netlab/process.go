@@ -125,6 +125,23 @@ func (p *Process) LogTail(n int) string {
 	return strings.Join(lines, " | ")
 }
 
+// Kill sends SIGKILL to the process group at once, as a crash would, and
+// waits for the process to end.
+func (p *Process) Kill() error {
+	if exited, _ := p.Exited(); exited {
+		return nil
+	}
+	if err := syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("killing %s: %w", p.Name, err)
+	}
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(5 * time.Second):
+		return fmt.Errorf("%s did not exit within 5s of SIGKILL", p.Name)
+	}
+}
+
 // Stop sends SIGTERM to the process group, then SIGKILL after grace.
 func (p *Process) Stop(grace time.Duration) {
 	if exited, _ := p.Exited(); exited {

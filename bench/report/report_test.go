@@ -69,7 +69,7 @@ func renderDoc(t *testing.T) *results.Document {
 		}},
 		ControlPlane: &results.ControlPlane{
 			Propagation: []results.MemberSeries{{Members: 100, Latency: results.Summary{Count: 100, P50US: 90000, P99US: 300000}}, {Members: 10, Latency: results.Summary{Count: 10, P50US: 80000, P99US: 120000}}},
-			HubMemory:   []results.HubMemory{{Members: 10, RSSBytes: 80 << 20}},
+			HubMemory:   []results.HubMemory{{Members: 10, RSSBytes: 80 << 20, PeakRSSBytes: 90 << 20, Reconciles: map[string]int64{"placement": 3, "membercluster": 12}}},
 		},
 	}
 }
@@ -104,9 +104,10 @@ func TestGenerate(t *testing.T) {
 		"| throughput at 8 connections (ops/s) | Redis: GET |",
 		"**RabbitMQ skipped:** rabbitmq-server not found",
 		"![Redis latency CDF, profile 0.5ms](dataplane-0.5ms-redis-cdf.svg)",
-		"### Propagation latency against members",
-		"| 10 | 10 | 80.0 |",
+		"### Propagation latency (ready) against members",
+		"| 10 | 10 | 0 | 80.0 |",
 		"### Hub memory",
+		"| 10 | 0 | – | – | 80.0 | 90.0 | – | membercluster 12, placement 3 |",
 		"No blast-radius results",
 		"HAProxy version 2.6.12",
 		"[../", // the raw JSON is linked relative to the report
@@ -126,4 +127,35 @@ func TestGenerateErrors(t *testing.T) {
 	g.Expect(err).To(MatchError(ContainSubstring("reading results directory")))
 	_, err = Generate(t.TempDir(), "")
 	g.Expect(err).To(MatchError(ContainSubstring("no results")))
+}
+
+func TestBlastRadius(t *testing.T) {
+	g := NewWithT(t)
+	doc := &results.Document{Schema: results.Schema, BlastRadius: []results.Outage{{
+		Stopped: "management gateway", Method: "SIGKILL of HAProxy", Outage: 3*time.Second + 400*time.Microsecond,
+		Interval: 5 * time.Millisecond, RequestTimeout: 200 * time.Millisecond,
+		Apps: []results.AppImpact{
+			{App: "redis-workload", Engine: "Redis", Placement: results.PlacementWorkload, Requests: 700},
+			{App: "redis-management", Engine: "Redis", Placement: results.PlacementManagement, LostService: true,
+				Downtime: 3050 * time.Millisecond, Requests: 700, Failed: 600, FirstFailure: 3 * time.Millisecond,
+				Recovery: 48 * time.Millisecond, Error: "connect: connection refused"},
+			{App: "redis-dedicated", Engine: "Redis", Placement: results.PlacementDedicated, LostService: true,
+				Downtime: 9 * time.Second, Requests: 10, Failed: 9, StillFailing: true},
+		},
+		Component: &results.AppImpact{App: "probe inside mgmt-gw", Engine: "Redis", Placement: results.PlacementManagement,
+			LostService: true, Downtime: 3 * time.Second, Requests: 150, Failed: 140, Recovery: 40 * time.Millisecond},
+	}}}
+	var md strings.Builder
+	writeBlastRadius(&md, []Input{{File: "blastradius.json", Doc: doc}})
+	out := md.String()
+	for _, want := range []string{
+		"### Stopped: management gateway",
+		"SIGKILL of HAProxy. Down for 3s; each app sends a request every 5ms (timeout 200ms)",
+		"| redis-workload | Redis | Workload | no | – | 0 / 700 | – | – | – |",
+		"| redis-management | Redis | Management | **yes** | 3.05s | 600 / 700 | 3ms | 48ms | connect: connection refused |",
+		"| redis-dedicated | Redis | Dedicated | **yes, still failing** | 9s | 9 / 10 | 0s | – | – |",
+		"| *probe inside mgmt-gw* (the stopped component) | Redis | Management | **yes** | 3s | 140 / 150 |",
+	} {
+		g.Expect(out).To(ContainSubstring(want))
+	}
 }

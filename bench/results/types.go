@@ -181,11 +181,14 @@ type Summary struct {
 type ControlPlane struct {
 	// Placement holds placement-decision micro-benchmarks.
 	Placement []PlacementBench `json:"placement,omitempty"`
+	// Propagated is ManagedService created -> Propagated=True (every
+	// ServiceWork applied by its spoke), against the number of members.
+	Propagated []MemberSeries `json:"propagated,omitempty"`
 	// Propagation is ManagedService created -> spoke Applied -> Ready,
 	// against the number of members.
 	Propagation []MemberSeries `json:"propagation,omitempty"`
-	// Registration is MemberCluster created -> Joined, against the number
-	// of members.
+	// Registration is MemberCluster created -> Available (credentials
+	// issued, the spoke's Lease renewed), against the number of members.
 	Registration []MemberSeries `json:"registration,omitempty"`
 	// HubMemory is the hub's resident memory against the number of members.
 	HubMemory []HubMemory `json:"hubMemory,omitempty"`
@@ -209,27 +212,71 @@ type MemberSeries struct {
 	Latency Summary `json:"latency"`
 }
 
-// HubMemory is the hub's resident set size at a fleet size.
+// HubMemory is the hub's resident set size and CPU time at a fleet size.
 type HubMemory struct {
-	Members  int    `json:"members"`
+	Members int `json:"members"`
+	// Services is how many ManagedServices the hub was managing.
+	Services int `json:"services,omitempty"`
+	// IdleRSSBytes is the RSS after start, before any member.
+	IdleRSSBytes uint64 `json:"idleRssBytes,omitempty"`
+	// RegisteredRSSBytes is the RSS once every member was Available.
+	RegisteredRSSBytes uint64 `json:"registeredRssBytes,omitempty"`
+	// RSSBytes is the RSS once every service was Ready.
 	RSSBytes uint64 `json:"rssBytes"`
+	// PeakRSSBytes is the high-water mark (VmHWM).
+	PeakRSSBytes uint64 `json:"peakRssBytes,omitempty"`
+	// CPUSeconds is the hub's user and system time over the whole run.
+	CPUSeconds float64 `json:"cpuSeconds,omitempty"`
+	// Reconciles counts the hub's reconciliations per controller over the
+	// whole run.
+	Reconciles map[string]int64 `json:"reconciles,omitempty"`
 }
 
-// Outage is one blast-radius experiment.
+// Outage is one blast-radius experiment: one component stopped while apps
+// at every placement keep sending requests.
 type Outage struct {
 	// What was stopped, e.g. "management control plane", "management gateway".
 	Stopped string `json:"stopped"`
+	// Method says how it was stopped and brought back, e.g. "SIGKILL,
+	// restarted after the outage".
+	Method string `json:"method,omitempty"`
+	// Outage is how long the component was kept down: from the stop to the
+	// start of its restart.
+	Outage time.Duration `json:"outage,omitempty"`
+	// Interval is the pause between an app's requests; RequestTimeout bounds
+	// each request (and each reconnect).
+	Interval       time.Duration `json:"interval,omitempty"`
+	RequestTimeout time.Duration `json:"requestTimeout,omitempty"`
+	// Component is the stopped component's own health as a probe of it saw
+	// it. It shows the outage happened, whatever the apps saw.
+	Component *AppImpact `json:"component,omitempty"`
 	// Apps lists each app's experience during the outage.
 	Apps []AppImpact `json:"apps"`
 }
 
-// AppImpact is one app's experience during an outage.
+// AppImpact is one app's experience during an outage. Counts and times
+// start at the stop.
 type AppImpact struct {
 	App       string    `json:"app"`
 	Engine    string    `json:"engine"`
 	Placement Placement `json:"placement"`
 	// LostService reports whether requests failed.
 	LostService bool `json:"lostService"`
-	// Downtime is how long requests failed.
+	// Downtime is how long requests failed: from the first failed request
+	// to the first successful one after the last failure.
 	Downtime time.Duration `json:"downtime,omitempty"`
+	// Requests and Failed count the requests from the stop to the end of
+	// the experiment.
+	Requests int64 `json:"requests,omitempty"`
+	Failed   int64 `json:"failed,omitempty"`
+	// FirstFailure is the time from the stop to the first failed request.
+	FirstFailure time.Duration `json:"firstFailure,omitempty"`
+	// Recovery is the time from the restart of the stopped component to
+	// the first successful request after the last failure.
+	Recovery time.Duration `json:"recovery,omitempty"`
+	// StillFailing is set when requests still failed when the experiment
+	// gave up waiting; Downtime then runs to the end.
+	StillFailing bool `json:"stillFailing,omitempty"`
+	// Error is the first failed request's error.
+	Error string `json:"error,omitempty"`
 }

@@ -28,8 +28,8 @@ type benchDataplaneOptions struct {
 // newBenchCommand is `berthctl bench dataplane|report`: the benchmarks that
 // compare the placements.
 func newBenchCommand() *cobra.Command {
-	cmd := groupCommand("bench", "Measure what each placement costs (data path) and write the report")
-	cmd.AddCommand(newBenchDataplaneCommand(), newBenchReportCommand())
+	cmd := groupCommand("bench", "Measure what each placement costs (data path, control path, blast radius) and write the report")
+	cmd.AddCommand(newBenchDataplaneCommand(), newBenchControlplaneCommand(), newBenchBlastRadiusCommand(), newBenchReportCommand())
 	return cmd
 }
 
