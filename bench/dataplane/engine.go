@@ -7,6 +7,7 @@ import (
 	"net"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/berth-io/berth/bench/netlab"
 )
@@ -102,3 +103,24 @@ func (e *FieldError) Error() string { return "field " + e.Field + ": " + e.Err.E
 
 // Unwrap returns the reason.
 func (e *FieldError) Unwrap() error { return e.Err }
+
+// startServer starts an engine's server in ns and waits until a client on
+// ns's loopback can connect and prepare, up to timeout.
+func startServer(ctx context.Context, lab *netlab.Lab, ns *netlab.NetNS, e engine, spec netlab.ProcessSpec, timeout time.Duration) (*netlab.Process, error) {
+	p, err := lab.Start(ns, spec)
+	if err != nil {
+		return nil, err
+	}
+	err = p.WaitReady(ctx, timeout, func(ctx context.Context) error {
+		c, err := e.Connect(ctx, ns.DialContext, fmt.Sprintf("127.0.0.1:%d", e.Port()))
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return c.Prepare(ctx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}

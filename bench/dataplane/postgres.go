@@ -117,22 +117,7 @@ func (e postgresEngine) Start(ctx context.Context, lab *netlab.Lab, ns *netlab.N
 		"-c", "synchronous_commit=off",
 		"-c", "max_connections=200",
 		"-c", "shared_buffers=64MB")
-	p, err := lab.Start(ns, netlab.ProcessSpec{Name: "postgres-" + instance, Argv: argv})
-	if err != nil {
-		return nil, err
-	}
-	err = p.WaitReady(ctx, 60*time.Second, func(ctx context.Context) error {
-		c, err := e.Connect(ctx, ns.DialContext, fmt.Sprintf("127.0.0.1:%d", e.Port()))
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		return c.Prepare(ctx)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return p, nil
+	return startServer(ctx, lab, ns, e, netlab.ProcessSpec{Name: "postgres-" + instance, Argv: argv}, 60*time.Second)
 }
 
 func (postgresEngine) Connect(ctx context.Context, dial DialFunc, addr string) (client, error) {

@@ -67,7 +67,7 @@ func (e rabbitEngine) Start(ctx context.Context, lab *netlab.Lab, ns *netlab.Net
 	if err := os.WriteFile(conf, []byte(confText), 0o644); err != nil {
 		return nil, fmt.Errorf("writing rabbitmq.conf: %w", err)
 	}
-	p, err := lab.Start(ns, netlab.ProcessSpec{
+	return startServer(ctx, lab, ns, e, netlab.ProcessSpec{
 		Name: "rabbitmq-" + instance,
 		Argv: []string{script},
 		Dir:  dir,
@@ -80,22 +80,7 @@ func (e rabbitEngine) Start(ctx context.Context, lab *netlab.Lab, ns *netlab.Net
 			"RABBITMQ_ENABLED_PLUGINS_FILE=" + filepath.Join(dir, "enabled_plugins"),
 			"RABBITMQ_PID_FILE=" + filepath.Join(dir, "rabbitmq.pid"),
 		},
-	})
-	if err != nil {
-		return nil, err
-	}
-	err = p.WaitReady(ctx, 120*time.Second, func(ctx context.Context) error {
-		c, err := e.Connect(ctx, ns.DialContext, fmt.Sprintf("127.0.0.1:%d", e.Port()))
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		return c.Prepare(ctx)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return p, nil
+	}, 120*time.Second)
 }
 
 func (rabbitEngine) Connect(ctx context.Context, dial DialFunc, addr string) (client, error) {

@@ -38,26 +38,11 @@ func (e redisEngine) Start(ctx context.Context, lab *netlab.Lab, ns *netlab.NetN
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating redis data directory: %w", err)
 	}
-	p, err := lab.Start(ns, netlab.ProcessSpec{
+	return startServer(ctx, lab, ns, e, netlab.ProcessSpec{
 		Name: "redis-" + instance,
 		Argv: []string{"redis-server", "--bind", "0.0.0.0", "--port", strconv.Itoa(e.Port()),
 			"--protected-mode", "no", "--save", "", "--appendonly", "no", "--dir", dir, "--daemonize", "no"},
-	})
-	if err != nil {
-		return nil, err
-	}
-	err = p.WaitReady(ctx, 30*time.Second, func(ctx context.Context) error {
-		c, err := e.Connect(ctx, ns.DialContext, fmt.Sprintf("127.0.0.1:%d", e.Port()))
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		return c.Prepare(ctx)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return p, nil
+	}, 30*time.Second)
 }
 
 func (redisEngine) Connect(ctx context.Context, dial DialFunc, addr string) (client, error) {

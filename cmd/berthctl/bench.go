@@ -94,12 +94,7 @@ func benchDataplane(cmd *cobra.Command, opts *benchDataplaneOptions) error {
 	if err != nil {
 		return err
 	}
-	files, err := report.Generate(opts.out, "")
-	if err != nil {
-		return fmt.Errorf("results are in %s, but the report failed: %w", path, err)
-	}
-	fmt.Fprintf(cmd.OutOrStdout(), "results: %s\nreport:  %s (%d plots)\n", path, files[0], len(files)-1)
-	return nil
+	return writeReport(cmd, opts.out, path)
 }
 
 func newBenchReportCommand() *cobra.Command {
@@ -125,4 +120,15 @@ func newBenchReportCommand() *cobra.Command {
 	cmd.Flags().StringVar(&in, "in", "bench/out", "directory holding the results (*.json)")
 	cmd.Flags().StringVar(&out, "out", "", "directory for report.md and the plots (default: --in)")
 	return cmd
+}
+
+// writeReport regenerates the report in dir, where results were just
+// written to path, and prints where both are.
+func writeReport(cmd *cobra.Command, dir, path string) error {
+	files, err := report.Generate(dir, "")
+	if err != nil {
+		return fmt.Errorf("results are in %s, but the report failed: %w", path, err)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "results: %s\nreport:  %s (%d plots)\n", path, files[0], len(files)-1)
+	return nil
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/berth-io/berth/bench/dataplane"
-	"github.com/berth-io/berth/bench/report"
 )
 
 // benchBlastRadiusOptions are the flags of `berthctl bench blastradius`.
@@ -88,12 +87,7 @@ func benchBlastRadius(cmd *cobra.Command, opts *benchBlastRadiusOptions) error {
 	if err != nil {
 		return err
 	}
-	files, err := report.Generate(opts.out, "")
-	if err != nil {
-		return fmt.Errorf("results are in %s, but the report failed: %w", path, err)
-	}
-	fmt.Fprintf(cmd.OutOrStdout(), "results: %s\nreport:  %s (%d plots)\n", path, files[0], len(files)-1)
-	return nil
+	return writeReport(cmd, opts.out, path)
 }
 
 // discardLogger drops go-redis's log lines.

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/berth-io/berth/bench/controlplane"
-	"github.com/berth-io/berth/bench/report"
 )
 
 // benchControlplaneOptions are the flags of `berthctl bench controlplane`.
@@ -69,12 +68,7 @@ func benchControlplane(cmd *cobra.Command, o *benchControlplaneOptions) error {
 	if err != nil {
 		return errors.Join(runErr, err)
 	}
-	files, err := report.Generate(o.out, "")
-	if err != nil {
-		return errors.Join(runErr, fmt.Errorf("results are in %s, but the report failed: %w", path, err))
-	}
-	fmt.Fprintf(cmd.OutOrStdout(), "results: %s\nreport:  %s (%d plots)\n", path, files[0], len(files)-1)
-	return runErr
+	return errors.Join(runErr, writeReport(cmd, o.out, path))
 }
 
 // controlplaneFlags maps controlplane.Options fields to their flags.
