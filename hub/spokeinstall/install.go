@@ -41,6 +41,9 @@ const (
 	MetricsPort = 8080
 	// HealthPort serves /healthz and /readyz.
 	HealthPort = 8081
+	// ProbePort serves the TCP latency probe that peers dial; the spoke
+	// advertises it on the pod IP ($POD_IP).
+	ProbePort = 9473
 )
 
 // Options is what to install.
@@ -144,6 +147,7 @@ func ApplyConfigurations(o Options) []runtime.ApplyConfiguration {
 		"--hub-namespace=" + o.HubNamespace,
 		fmt.Sprintf("--metrics-bind-address=:%d", MetricsPort),
 		fmt.Sprintf("--health-probe-bind-address=:%d", HealthPort),
+		fmt.Sprintf("--probe-listen=:%d", ProbePort),
 	}
 	probe := func(path string) *corev1ac.ProbeApplyConfiguration {
 		return corev1ac.Probe().WithHTTPGet(corev1ac.HTTPGetAction().WithPath(path).WithPort(intstr.FromInt32(HealthPort))).
@@ -156,7 +160,11 @@ func ApplyConfigurations(o Options) []runtime.ApplyConfiguration {
 		WithPorts(
 			corev1ac.ContainerPort().WithName("metrics").WithContainerPort(MetricsPort),
 			corev1ac.ContainerPort().WithName("health").WithContainerPort(HealthPort),
+			corev1ac.ContainerPort().WithName("probe").WithContainerPort(ProbePort),
 		).
+		// The probe endpoint is advertised on the pod's IP.
+		WithEnv(corev1ac.EnvVar().WithName("POD_IP").
+			WithValueFrom(corev1ac.EnvVarSource().WithFieldRef(corev1ac.ObjectFieldSelector().WithFieldPath("status.podIP")))).
 		WithVolumeMounts(corev1ac.VolumeMount().WithName(SecretName).WithMountPath(HubKubeconfigDir).WithReadOnly(true)).
 		WithLivenessProbe(probe("/healthz")).
 		WithReadinessProbe(probe("/readyz")).

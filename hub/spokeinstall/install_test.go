@@ -1,11 +1,14 @@
 package spokeinstall
 
 import (
+	"fmt"
 	"testing"
 
 	. "github.com/onsi/gomega"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+
+	"github.com/berth-io/berth/spoke/agent"
 )
 
 func TestOptionsValidate(t *testing.T) {
@@ -61,4 +64,16 @@ func TestApplyConfigurations(t *testing.T) {
 	g.Expect(c.Args).To(ContainElements("--member-name=edge-1", "--hub-namespace=berth-member-edge-1", "--hub-kubeconfig=/etc/berth/hub/kubeconfig"))
 	g.Expect(*dep.Spec.Template.Spec.ServiceAccountName).To(Equal(Name))
 	g.Expect(*c.SecurityContext.RunAsNonRoot).To(BeTrue())
+	// Peers probe the spoke on its pod IP: the agent advertises $POD_IP
+	// with the probe port when it listens on all addresses.
+	g.Expect(c.Args).To(ContainElement(fmt.Sprintf("--probe-listen=:%d", ProbePort)))
+	g.Expect(c.Env).To(HaveLen(1))
+	g.Expect(*c.Env[0].Name).To(Equal("POD_IP"))
+	g.Expect(*c.Env[0].ValueFrom.FieldRef.FieldPath).To(Equal("status.podIP"))
+	var ports []int32
+	for _, p := range c.Ports {
+		ports = append(ports, *p.ContainerPort)
+	}
+	g.Expect(ports).To(ContainElement(int32(ProbePort)))
+	g.Expect(agent.DefaultProbeListen).To(Equal(fmt.Sprintf(":%d", ProbePort)), "the installed spoke listens where berth-spoke does by default")
 }
