@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -47,7 +48,19 @@ func TestCAPIClusterDeletionDrainsAndRetains(t *testing.T) {
 	g.Consistently(func() error { return env.Hub.Get(ctx, clientKey("workload-2"), mc) }, 5*time.Second, poll).
 		Should(Succeed(), "the member stays while a ServiceWork lives in its namespace")
 
-	g.Expect(env.Hub.Delete(ctx, ms)).To(Succeed())
+	// Draining is the owners' move: every service with a ServiceWork on the
+	// member (this test's and those the earlier tests left there) is
+	// deleted, and only then does the member go.
+	works := &fleetv1alpha1.ServiceWorkList{}
+	g.Expect(env.Hub.List(ctx, works, client.InNamespace(fleetv1alpha1.MemberNamespace("workload-2")))).To(Succeed())
+	owners := map[client.ObjectKey]bool{client.ObjectKeyFromObject(ms): true}
+	for _, w := range works.Items {
+		owners[client.ObjectKey{Namespace: w.Spec.ServiceRef.Namespace, Name: w.Spec.ServiceRef.Name}] = true
+	}
+	t.Logf("Deleting the %d services with ServiceWorks on workload-2", len(owners))
+	for key := range owners {
+		g.Expect(client.IgnoreNotFound(env.Hub.Delete(ctx, &fleetv1alpha1.ManagedService{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}))).To(Succeed())
+	}
 	g.Eventually(func() bool {
 		return apierrors.IsNotFound(env.Hub.Get(ctx, client.ObjectKeyFromObject(ms), ms))
 	}, readyTimeout, poll).Should(BeTrue())

@@ -16,6 +16,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/cluster"
@@ -120,7 +122,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		if equalStatus(before, st) {
 			return
 		}
-		if err := r.Hub.Status().Update(ctx, w); err != nil {
+		if err := r.applyStatus(ctx, w); err != nil {
 			reterr = errors.Join(reterr, fmt.Errorf("updating ServiceWork status: %w", err))
 		}
 	}()
@@ -164,6 +166,23 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		return ctrl.Result{}, fmt.Errorf("applying ServiceWork %s: %s", req.NamespacedName, strings.Join(failed, "; "))
 	}
 	return ctrl.Result{}, nil
+}
+
+// applyStatus writes the work's whole status with server-side apply as the
+// spoke's field manager. The spoke owns the status, so the write does not
+// depend on the resourceVersion read: the hub changing the spec or the
+// finalizers meanwhile does not fail it, and a field the spoke stops
+// setting (an endpoint that went away) is removed.
+func (r *Reconciler) applyStatus(ctx context.Context, w *fleetv1alpha1.ServiceWork) error {
+	status, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&w.Status)
+	if err != nil {
+		return err
+	}
+	u := &unstructured.Unstructured{Object: map[string]any{"status": status}}
+	u.SetGroupVersionKind(fleetv1alpha1.GroupVersion.WithKind("ServiceWork"))
+	u.SetNamespace(w.Namespace)
+	u.SetName(w.Name)
+	return r.Hub.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(render.FieldManager), client.ForceOwnership)
 }
 
 // inputs gathers what Render needs from the live member cluster.
