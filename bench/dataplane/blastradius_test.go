@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -134,12 +133,7 @@ func findApp(t *testing.T, o results.Outage, pl results.Placement) results.AppIm
 func TestBlastRadiusSmoke(t *testing.T) {
 	requireLab(t)
 	g := NewWithT(t)
-	t.Cleanup(func() {
-		for _, ns := range labNamespaces(t) {
-			_ = exec.Command("ip", "netns", "delete", ns).Run()
-			t.Errorf("namespace %s was left behind", ns)
-		}
-	})
+	failOnLeftovers(t)
 	experiments := []string{ExperimentGateway, ExperimentControlPlane}
 	if _, err := clustertools.Locate(); err != nil {
 		if os.Getenv("CI") == "true" {

@@ -59,18 +59,23 @@ func labNamespaces(t *testing.T) []string {
 	return out
 }
 
-// TestSmoke runs the whole pipeline with Redis and PostgreSQL at profiles
-// 0 and 0.5ms with tiny measurements, then writes the report.
-func TestSmoke(t *testing.T) {
-	requireLab(t)
-	g := NewWithT(t)
+// failOnLeftovers fails t if any namespace of a lab is left when it ends,
+// and removes those.
+func failOnLeftovers(t *testing.T) {
 	t.Cleanup(func() {
-		// Whatever happened, nothing of this lab may stay behind.
 		for _, ns := range labNamespaces(t) {
 			_ = exec.Command("ip", "netns", "delete", ns).Run()
 			t.Errorf("namespace %s was left behind", ns)
 		}
 	})
+}
+
+// TestSmoke runs the whole pipeline with Redis and PostgreSQL at profiles
+// 0 and 0.5ms with tiny measurements, then writes the report.
+func TestSmoke(t *testing.T) {
+	requireLab(t)
+	g := NewWithT(t)
+	failOnLeftovers(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
