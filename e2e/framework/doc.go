@@ -7,7 +7,9 @@
 // hack/clustertools) with berth's CRDs (deploy/crds) and the Cluster API
 // core/v1beta2 CRDs (testdata/capi-crds, generated from
 // sigs.k8s.io/cluster-api/api by `make generate`) installed. Packages start it
-// once from TestMain.
+// once from TestMain, or through RunSuite with a manager. WriteKubeconfig
+// gives a process of its own (berth-hub in the control-path bench) an admin
+// kubeconfig for it.
 //
 // # Local fleet
 //
@@ -20,4 +22,11 @@
 // <name>-kubeconfig Secret. A fleet lives in <cache>/fleets/<name>; Stop
 // removes its processes and files, and the next StartFleet removes fleets
 // whose starting process died. DevFleetSpec is the fleet of `berthctl dev`.
+//
+// # Host processes
+//
+// BuildBinaries builds berth's commands from this checkout; StartHostProcess
+// runs one with its output in a log file, in its own process group and
+// killed with its parent, which is how the e2e kwok provider runs the hub
+// and the spokes and the control-path bench runs berth-hub.
 package framework
