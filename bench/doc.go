@@ -1,6 +1,8 @@
 // Package bench holds berth's benchmarks, which compare the three placements
-// of a managed service (Workload, Management, Dedicated) with numbers. It has
-// no code of its own; the work is in its subpackages:
+// of a managed service (Workload, Management, Dedicated) with numbers. Its
+// only code is FieldError, the invalid-option error every benchmark returns
+// (Field is the berthctl flag's name, so the command names the flag); the
+// work is in its subpackages:
 //
 //   - results: the JSON schema every benchmark writes and the report reads.
 //   - netlab: network namespaces, veth pairs, bridges and processes in them.

@@ -66,11 +66,11 @@ func TestOptionsNameTheField(t *testing.T) {
 		opts Options
 		want string
 	}{
-		{Options{Members: []int{2}, HubBinary: bin}, "Members: each fleet size must be at least 3"},
-		{Options{Services: -1, HubBinary: bin}, "Services: must not be negative"},
-		{Options{}, "HubBinary: the berth-hub executable is required"},
-		{Options{HubBinary: bin + "-missing"}, "HubBinary: "},
-		{Options{HubBinary: bin, LeaseDuration: time.Millisecond}, "LeaseDuration: must be at least 1s"},
+		{Options{Members: []int{2}, HubBinary: bin}, "field members: each fleet size must be at least 3"},
+		{Options{Services: -1, HubBinary: bin}, "field services: must not be negative"},
+		{Options{}, "field hub-binary: the berth-hub executable is required"},
+		{Options{HubBinary: bin + "-missing"}, "field hub-binary: "},
+		{Options{HubBinary: bin, LeaseDuration: time.Millisecond}, "field lease-duration: must be at least 1s"},
 	} {
 		err := tc.opts.defaults()
 		if err == nil || !contains(err.Error(), tc.want) {

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/berth-io/berth/e2e/framework"
@@ -21,9 +20,6 @@ import (
 type hubProcess struct {
 	*framework.HostProcess
 	metricsURL string
-
-	mu   sync.Mutex
-	peak uint64
 }
 
 // startHub starts berth-hub with an admin kubeconfig for env and waits
@@ -151,23 +147,10 @@ func procCPUSeconds(pid int) (float64, error) {
 	return float64(ticks) / clockTicks, nil
 }
 
-// rss returns the hub's current resident set size.
-func (h *hubProcess) rss() (uint64, error) {
-	rss, hwm, err := procStatus(h.Pid())
-	if err != nil {
-		return 0, err
-	}
-	h.mu.Lock()
-	h.peak = max(h.peak, hwm)
-	h.mu.Unlock()
-	return rss, nil
-}
-
-// peakRSS is the largest VmHWM read so far.
-func (h *hubProcess) peakRSS() uint64 {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.peak
+// memory returns the hub's current resident set size and its high-water
+// mark since it started.
+func (h *hubProcess) memory() (rss, peak uint64, err error) {
+	return procStatus(h.Pid())
 }
 
 // reconciles reads controller-runtime's reconcile counter from the hub's

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/berth-io/berth/bench"
 	"github.com/berth-io/berth/bench/results"
 	"github.com/berth-io/berth/spoke/lease"
 )
@@ -45,56 +46,41 @@ type Options struct {
 	Progress io.Writer
 }
 
-// FieldError is an invalid field of Options.
-type FieldError struct {
-	// Field is the Options field, e.g. "Members".
-	Field string
-	Err   error
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
-
-func (e *FieldError) Unwrap() error { return e.Err }
-
-func fieldErrorf(field, format string, args ...any) error {
-	return &FieldError{Field: field, Err: fmt.Errorf(format, args...)}
-}
-
 func (o *Options) defaults() error {
 	if len(o.Members) == 0 {
 		o.Members = DefaultMembers
 	}
 	for _, n := range o.Members {
 		if n < 3 {
-			return fieldErrorf("Members", "each fleet size must be at least 3 (a Management, a Services and a Workload member), got %d", n)
+			return bench.Errorf("members", "each fleet size must be at least 3 (a Management, a Services and a Workload member), got %d", n)
 		}
 	}
 	if o.Services == 0 {
 		o.Services = DefaultServices
 	}
 	if o.Services < 0 {
-		return fieldErrorf("Services", "must not be negative, got %d", o.Services)
+		return bench.Errorf("services", "must not be negative, got %d", o.Services)
 	}
 	if o.HubBinary == "" {
-		return fieldErrorf("HubBinary", "the berth-hub executable is required")
+		return bench.Errorf("hub-binary", "the berth-hub executable is required")
 	}
 	if _, err := os.Stat(o.HubBinary); err != nil {
-		return &FieldError{Field: "HubBinary", Err: err}
+		return &bench.FieldError{Field: "hub-binary", Err: err}
 	}
 	if o.Timeout == 0 {
 		o.Timeout = DefaultTimeout
 	}
 	if o.Timeout < 0 {
-		return fieldErrorf("Timeout", "must not be negative, got %s", o.Timeout)
+		return bench.Errorf("timeout", "must not be negative, got %s", o.Timeout)
 	}
 	if o.LeaseDuration == 0 {
 		o.LeaseDuration = lease.DefaultDuration
 	}
 	if o.LeaseDuration < time.Second {
-		return fieldErrorf("LeaseDuration", "must be at least 1s, got %s", o.LeaseDuration)
+		return bench.Errorf("lease-duration", "must be at least 1s, got %s", o.LeaseDuration)
 	}
 	if o.HubKubeAPIQPS < 0 {
-		return fieldErrorf("HubKubeAPIQPS", "must not be negative, got %g", o.HubKubeAPIQPS)
+		return bench.Errorf("hub-kube-api-qps", "must not be negative, got %g", o.HubKubeAPIQPS)
 	}
 	if o.Progress == nil {
 		o.Progress = io.Discard
@@ -117,7 +103,7 @@ func Run(ctx context.Context, opts Options) (*results.Document, error) {
 		defer func() { _ = os.RemoveAll(dir) }()
 		opts.WorkDir = dir
 	} else if err := os.MkdirAll(opts.WorkDir, 0o755); err != nil {
-		return nil, &FieldError{Field: "WorkDir", Err: err}
+		return nil, &bench.FieldError{Field: "work-dir", Err: err}
 	}
 	doc := &results.Document{
 		Schema:       results.Schema,

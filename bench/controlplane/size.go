@@ -58,7 +58,7 @@ func runSize(ctx context.Context, n int, opts Options) (*sizeResult, error) {
 	}
 	defer hub.Stop()
 	res := &sizeResult{hub: results.HubMemory{Members: n, Services: opts.Services}}
-	if res.hub.IdleRSSBytes, err = hub.rss(); err != nil {
+	if res.hub.IdleRSSBytes, _, err = hub.memory(); err != nil {
 		return nil, err
 	}
 	logf("berth-hub ready (pid %d, RSS %.0f MiB, log %s)", hub.Pid(), mib(res.hub.IdleRSSBytes), hub.Log)
@@ -105,7 +105,7 @@ func runSize(ctx context.Context, n int, opts Options) (*sizeResult, error) {
 		return nil, err
 	}
 	res.registration = memberSeen.summary(t0)
-	if res.hub.RegisteredRSSBytes, err = hub.rss(); err != nil {
+	if res.hub.RegisteredRSSBytes, _, err = hub.memory(); err != nil {
 		return nil, err
 	}
 	creds := sims.credentials.summary(t0)
@@ -130,10 +130,9 @@ func runSize(ctx context.Context, n int, opts Options) (*sizeResult, error) {
 	}
 	res.propagated = propagatedSeen.summary(t1)
 	res.ready = readySeen.summary(t1)
-	if res.hub.RSSBytes, err = hub.rss(); err != nil {
+	if res.hub.RSSBytes, res.hub.PeakRSSBytes, err = hub.memory(); err != nil {
 		return nil, err
 	}
-	res.hub.PeakRSSBytes = hub.peakRSS()
 	if res.hub.CPUSeconds, err = procCPUSeconds(hub.Pid()); err != nil {
 		return nil, err
 	}

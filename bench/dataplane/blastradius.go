@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/berth-io/berth/bench"
 	"github.com/berth-io/berth/bench/netlab"
 	"github.com/berth-io/berth/bench/results"
 	"github.com/berth-io/berth/hack/clustertools"
@@ -87,13 +88,13 @@ func (o *BlastRadiusOptions) defaults() error {
 	}
 	switch {
 	case o.Outage < MinOutage || o.Outage > MaxOutage:
-		return &FieldError{Field: "outage", Err: fmt.Errorf("%s is outside %s..%s", o.Outage, MinOutage, MaxOutage)}
+		return bench.Errorf("outage", "%s is outside %s..%s", o.Outage, MinOutage, MaxOutage)
 	case o.Interval < time.Millisecond || o.Interval > time.Second:
-		return &FieldError{Field: "interval", Err: fmt.Errorf("%s is outside 1ms..1s", o.Interval)}
+		return bench.Errorf("interval", "%s is outside 1ms..1s", o.Interval)
 	case o.RequestTimeout < 10*time.Millisecond || o.RequestTimeout > 30*time.Second:
-		return &FieldError{Field: "requestTimeout", Err: fmt.Errorf("%s is outside 10ms..30s", o.RequestTimeout)}
+		return bench.Errorf("request-timeout", "%s is outside 10ms..30s", o.RequestTimeout)
 	case o.RecoveryTimeout < 10*time.Second || o.RecoveryTimeout > 30*time.Minute:
-		return &FieldError{Field: "recoveryTimeout", Err: fmt.Errorf("%s is outside 10s..30m", o.RecoveryTimeout)}
+		return bench.Errorf("recovery-timeout", "%s is outside 10s..30m", o.RecoveryTimeout)
 	}
 	return nil
 }
@@ -104,7 +105,7 @@ func lookupExperiments(names []string) ([]string, error) {
 	for _, n := range names {
 		n = strings.ToLower(strings.TrimSpace(n))
 		if n != ExperimentGateway && n != ExperimentControlPlane {
-			return nil, &FieldError{Field: "experiments", Err: fmt.Errorf("unknown experiment %q (known: %s)", n, strings.Join(ExperimentOrder, ", "))}
+			return nil, bench.Errorf("experiments", "unknown experiment %q (known: %s)", n, strings.Join(ExperimentOrder, ", "))
 		}
 		want[n] = true
 	}
@@ -115,7 +116,7 @@ func lookupExperiments(names []string) ([]string, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, &FieldError{Field: "experiments", Err: errors.New("at least one experiment is needed")}
+		return nil, bench.Errorf("experiments", "at least one experiment is needed")
 	}
 	return out, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	. "github.com/onsi/gomega"
 
+	"github.com/berth-io/berth/bench"
 	"github.com/berth-io/berth/bench/report"
 	"github.com/berth-io/berth/bench/results"
 	"github.com/berth-io/berth/hack/clustertools"
@@ -67,8 +68,8 @@ func TestBlastRadiusOptions(t *testing.T) {
 		{name: "defaults", opts: BlastRadiusOptions{}},
 		{name: "outage too short", opts: BlastRadiusOptions{Outage: time.Millisecond}, field: "outage", wantErr: "outside"},
 		{name: "negative interval", opts: BlastRadiusOptions{Interval: -time.Second}, field: "interval", wantErr: "outside"},
-		{name: "request timeout too long", opts: BlastRadiusOptions{RequestTimeout: time.Hour}, field: "requestTimeout", wantErr: "outside"},
-		{name: "recovery timeout too short", opts: BlastRadiusOptions{RecoveryTimeout: time.Second}, field: "recoveryTimeout", wantErr: "outside"},
+		{name: "request timeout too long", opts: BlastRadiusOptions{RequestTimeout: time.Hour}, field: "request-timeout", wantErr: "outside"},
+		{name: "recovery timeout too short", opts: BlastRadiusOptions{RecoveryTimeout: time.Second}, field: "recovery-timeout", wantErr: "outside"},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -80,7 +81,7 @@ func TestBlastRadiusOptions(t *testing.T) {
 				g.Expect(tc.opts.Outage).To(Equal(DefaultOutage))
 				return
 			}
-			var fe *FieldError
+			var fe *bench.FieldError
 			g.Expect(errors.As(err, &fe)).To(BeTrue(), "want a FieldError, got %v", err)
 			g.Expect(fe.Field).To(Equal(tc.field))
 			g.Expect(err).To(MatchError(ContainSubstring(tc.wantErr)))

@@ -2,13 +2,13 @@ package dataplane
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/berth-io/berth/bench"
 	"github.com/berth-io/berth/bench/netlab"
 )
 
@@ -79,7 +79,7 @@ func lookupEngines(names []string) ([]engine, error) {
 				known = append(known, k)
 			}
 			sort.Strings(known)
-			return nil, &FieldError{Field: "engines", Err: fmt.Errorf("unknown engine %q (known: %s)", n, strings.Join(known, ", "))}
+			return nil, bench.Errorf("engines", "unknown engine %q (known: %s)", n, strings.Join(known, ", "))
 		}
 		if !seen[n] {
 			seen[n] = true
@@ -87,22 +87,10 @@ func lookupEngines(names []string) ([]engine, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, &FieldError{Field: "engines", Err: errors.New("at least one engine is needed")}
+		return nil, bench.Errorf("engines", "at least one engine is needed")
 	}
 	return out, nil
 }
-
-// FieldError is an invalid option. Field is spelled like the berthctl flag
-// that sets it, so the command can name the flag.
-type FieldError struct {
-	Field string
-	Err   error
-}
-
-func (e *FieldError) Error() string { return "field " + e.Field + ": " + e.Err.Error() }
-
-// Unwrap returns the reason.
-func (e *FieldError) Unwrap() error { return e.Err }
 
 // startServer starts an engine's server in ns and waits until a client on
 // ns's loopback can connect and prepare, up to timeout.

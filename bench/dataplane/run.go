@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/berth-io/berth/bench"
 	"github.com/berth-io/berth/bench/linkemu"
 	"github.com/berth-io/berth/bench/netlab"
 	"github.com/berth-io/berth/bench/results"
@@ -75,15 +76,15 @@ func (o *Options) defaults() error {
 	}
 	switch {
 	case o.Duration < 10*time.Millisecond || o.Duration > 10*time.Minute:
-		return fmt.Errorf("field duration: %s is outside 10ms..10m", o.Duration)
+		return bench.Errorf("duration", "%s is outside 10ms..10m", o.Duration)
 	case o.MaxOps < 1:
-		return fmt.Errorf("field maxOps: must be at least 1, got %d", o.MaxOps)
+		return bench.Errorf("ops", "must be at least 1, got %d", o.MaxOps)
 	case o.Warmup < 0:
-		return fmt.Errorf("field warmup: must not be negative, got %d", o.Warmup)
+		return bench.Errorf("warmup", "must not be negative, got %d", o.Warmup)
 	case o.Repeats < 1 || o.Repeats > 100:
-		return fmt.Errorf("field repeats: must be 1..100, got %d", o.Repeats)
+		return bench.Errorf("repeats", "must be 1..100, got %d", o.Repeats)
 	case o.Concurrency < 1 || o.Concurrency > 256:
-		return fmt.Errorf("field concurrency: must be 1..256, got %d", o.Concurrency)
+		return bench.Errorf("concurrency", "must be 1..256, got %d", o.Concurrency)
 	}
 	return nil
 }
@@ -100,7 +101,7 @@ func Run(ctx context.Context, opts Options) (doc *results.Document, reterr error
 	for _, s := range opts.Profiles {
 		p, err := linkemu.ParseProfile(s)
 		if err != nil {
-			return nil, fmt.Errorf("field profile: %w", err)
+			return nil, &bench.FieldError{Field: "profile", Err: err}
 		}
 		profiles = append(profiles, p)
 	}

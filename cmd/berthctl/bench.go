@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/berth-io/berth/bench"
 	"github.com/berth-io/berth/bench/dataplane"
 	"github.com/berth-io/berth/bench/report"
 )
@@ -88,7 +89,7 @@ func benchDataplane(cmd *cobra.Command, opts *benchDataplaneOptions) error {
 		Progress:    cmd.ErrOrStderr(),
 	})
 	if err != nil {
-		return err
+		return flagError(err)
 	}
 	path, err := dataplane.WriteResults(opts.out, doc)
 	if err != nil {
@@ -131,4 +132,12 @@ func writeReport(cmd *cobra.Command, dir, path string) error {
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "results: %s\nreport:  %s (%d plots)\n", path, files[0], len(files)-1)
 	return nil
+}
+
+// flagError names the berthctl flag of an invalid benchmark option.
+func flagError(err error) error {
+	if fe, ok := errors.AsType[*bench.FieldError](err); ok {
+		return fmt.Errorf("flag --%s: %w", fe.Field, fe.Err)
+	}
+	return err
 }

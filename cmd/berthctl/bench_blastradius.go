@@ -77,11 +77,8 @@ func benchBlastRadius(cmd *cobra.Command, opts *benchBlastRadiusOptions) error {
 		Outage:      opts.outage,
 		Progress:    cmd.ErrOrStderr(),
 	})
-	if fe := (*dataplane.FieldError)(nil); errors.As(err, &fe) {
-		return fmt.Errorf("flag --%s: %w", fe.Field, fe.Err)
-	}
 	if err != nil {
-		return err
+		return flagError(err)
 	}
 	path, err := dataplane.WriteBlastRadiusResults(opts.out, doc)
 	if err != nil {

@@ -70,20 +70,3 @@ func benchControlplane(cmd *cobra.Command, o *benchControlplaneOptions) error {
 	}
 	return errors.Join(runErr, writeReport(cmd, o.out, path))
 }
-
-// controlplaneFlags maps controlplane.Options fields to their flags.
-var controlplaneFlags = map[string]string{
-	"Members": "members", "Services": "services", "HubBinary": "hub-binary",
-	"Timeout": "timeout", "LeaseDuration": "lease-duration", "WorkDir": "work-dir",
-	"HubKubeAPIQPS": "hub-kube-api-qps",
-}
-
-// flagError names the flag of an invalid Options field.
-func flagError(err error) error {
-	if fe, ok := errors.AsType[*controlplane.FieldError](err); ok {
-		if flag, ok := controlplaneFlags[fe.Field]; ok {
-			return fmt.Errorf("flag --%s: %w", flag, fe.Err)
-		}
-	}
-	return err
-}
