@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 }
 
 // run starts envtest with berth's CRDs, installs the operator and Cilium CRDs
-// from testdata/crds (InstallCRDs waits until they are established) and the
+// from e2e/framework/operators/crds (InstallCRDs waits until they are established) and the
 // consumer namespaces, then runs the tests.
 func run(m *testing.M) int {
 	if testing.Short() {
@@ -46,7 +46,7 @@ func run(m *testing.M) int {
 		}
 	}()
 	crds, err := envtest.InstallCRDs(env.Config, envtest.CRDInstallOptions{
-		Paths:              []string{filepath.Join("testdata", "crds")},
+		Paths:              []string{filepath.Join(framework.RepoRoot(), "e2e", "framework", "operators", "crds")},
 		ErrorIfPathMissing: true,
 	})
 	if err != nil {
