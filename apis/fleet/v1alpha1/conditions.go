@@ -107,6 +107,10 @@ const (
 	ReasonApplyFailed = "ApplyFailed"
 	// ReasonObjectConflict means an unowned object blocks rendering.
 	ReasonObjectConflict = "ObjectConflict"
+	// ReasonNamespaceConflict means the work's platform namespace exists
+	// and belongs to another ManagedService (or to nobody berth knows); the
+	// spoke applies nothing into it.
+	ReasonNamespaceConflict = "NamespaceConflict"
 	// ReasonEngineReady means the engine reports ready.
 	ReasonEngineReady = "EngineReady"
 	// ReasonEngineNotReady means the engine does not report ready yet.
