@@ -199,6 +199,13 @@ func (p *KindProvider) KillHub(ctx context.Context) error {
 // StartHub is a no-op: the Deployment replaces killed pods.
 func (p *KindProvider) StartHub(context.Context) error { return nil }
 
+// InstallOperators is not available on kind: the operator emulators of
+// e2e/framework/operators run only with the kwok provider; on kind clusters
+// install the real operators (their Helm charts or manifests) instead.
+func (p *KindProvider) InstallOperators(_ context.Context, member string) error {
+	return fmt.Errorf("kind provider: cannot install operators into %s: the emulators run only with the kwok provider; install the real Zalando, Spotahome and RabbitMQ operators into the kind cluster instead", member)
+}
+
 // StopSpoke scales the member's spoke Deployment to zero.
 func (p *KindProvider) StopSpoke(ctx context.Context, member string) error {
 	return p.scaleSpoke(ctx, member, 0)

@@ -16,6 +16,7 @@ import (
 
 	fleetv1alpha1 "github.com/berth-io/berth/apis/fleet/v1alpha1"
 	"github.com/berth-io/berth/e2e/framework"
+	"github.com/berth-io/berth/e2e/framework/operators"
 )
 
 // KwokProvider runs the local fleet with the hub and the spokes as host
@@ -37,6 +38,8 @@ type KwokProvider struct {
 	env    *Env
 	// stopVolumes ends the volume provisioners.
 	stopVolumes context.CancelFunc
+	// stopOperators stop the operator emulators, by member.
+	stopOperators map[string]func() error
 }
 
 var _ Provider = &KwokProvider{}
@@ -119,10 +122,19 @@ func (p *KwokProvider) Down(ctx context.Context) error {
 	for _, pr := range procs {
 		pr.Stop()
 	}
+	var errs []error
+	p.mu.Lock()
+	stops := p.stopOperators
+	p.stopOperators = nil
+	p.mu.Unlock()
+	for member, stop := range stops {
+		if err := stop(); err != nil {
+			errs = append(errs, fmt.Errorf("operator emulators of %s: %w", member, err))
+		}
+	}
 	if p.stopVolumes != nil {
 		p.stopVolumes()
 	}
-	var errs []error
 	if p.fleet != nil {
 		errs = append(errs, p.fleet.Stop(ctx))
 	}
@@ -224,6 +236,36 @@ func (p *KwokProvider) StopSpoke(_ context.Context, member string) error {
 		return fmt.Errorf("no spoke runs for %q", member)
 	}
 	pr.Stop()
+	return nil
+}
+
+// InstallOperators installs the three operators into member
+// (operators.Install) and starts their emulators (operators.Start with the
+// operators' default options), which run until Down. Calling it again for
+// the same member reinstalls and keeps the running emulators.
+func (p *KwokProvider) InstallOperators(ctx context.Context, member string) error {
+	m, ok := p.env.Members[member]
+	if !ok {
+		return fmt.Errorf("unknown member %q", member)
+	}
+	c, err := p.fleet.Cluster(member)
+	if err != nil {
+		return err
+	}
+	if err := operators.Install(ctx, m.Client, operators.All()...); err != nil {
+		return fmt.Errorf("installing the operators into %s: %w", member, err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopOperators == nil {
+		p.stopOperators = map[string]func() error{}
+	}
+	if _, running := p.stopOperators[member]; running {
+		return nil
+	}
+	// The emulators outlive ctx, which may be one test's.
+	p.stopOperators[member] = operators.Start(context.WithoutCancel(ctx), c.Config, operators.Options{})
+	p.logf("Installed the Zalando, Spotahome and RabbitMQ operators into %s, emulators running", member)
 	return nil
 }
 

@@ -38,6 +38,12 @@ type Controls interface {
 	StopSpoke(ctx context.Context, member string) error
 	// StartSpoke starts one member's spoke again.
 	StartSpoke(ctx context.Context, member string) error
+	// InstallOperators installs the Zalando, Spotahome and RabbitMQ
+	// operators into one member and runs them until Down. Members start
+	// without operators, so the spoke uses the built-in flavour there until
+	// this is called. Only the kwok provider emulates operators
+	// (e2e/framework/operators); the kind provider cannot.
+	InstallOperators(ctx context.Context, member string) error
 }
 
 // Provider creates and removes an environment.
