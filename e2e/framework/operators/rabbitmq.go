@@ -511,7 +511,7 @@ func rabbitmqPodSpec(rmq *unstructured.Unstructured, spec rabbitmqSpec, ephemera
 		ServiceAccountName:            name + "-server",
 		AutomountServiceAccountToken:  ptr.To(true),
 		TerminationGracePeriodSeconds: ptr.To[int64](604800),
-		SecurityContext:               &corev1.PodSecurityContext{FSGroup: ptr.To[int64](0), RunAsUser: ptr.To[int64](999), RunAsGroup: ptr.To[int64](999)},
+		SecurityContext:               &corev1.PodSecurityContext{FSGroup: ptr.To[int64](999), RunAsUser: ptr.To[int64](999), RunAsGroup: ptr.To[int64](999)},
 		Tolerations:                   spec.Tolerations,
 		Affinity:                      spec.Affinity,
 		InitContainers: []corev1.Container{{
