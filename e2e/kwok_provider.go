@@ -244,6 +244,9 @@ func (p *KwokProvider) StopSpoke(_ context.Context, member string) error {
 // operators' default options), which run until Down. Calling it again for
 // the same member reinstalls and keeps the running emulators.
 func (p *KwokProvider) InstallOperators(ctx context.Context, member string) error {
+	if p.env == nil {
+		return errors.New("the kwok environment is not up")
+	}
 	m, ok := p.env.Members[member]
 	if !ok {
 		return fmt.Errorf("unknown member %q", member)
