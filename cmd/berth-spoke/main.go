@@ -13,7 +13,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/berth-io/berth/spoke/agent"
-	"github.com/berth-io/berth/spoke/work"
 )
 
 func main() {
@@ -22,8 +21,6 @@ func main() {
 		hubKubeconfig string
 		kubeconfig    string
 		tokenReload   time.Duration
-		nodeAddress   string
-		exposureCIDRs []string
 		zapOpts       zap.Options
 		apiQPS        float32
 	)
@@ -46,23 +43,7 @@ func main() {
 			opts.HubConfig.QPS, opts.HubConfig.Burst = apiQPS, int(2*apiQPS)
 			opts.MemberConfig.QPS, opts.MemberConfig.Burst = apiQPS, int(2*apiQPS)
 			opts.PodIP = os.Getenv("POD_IP")
-			a, err := agent.New(opts)
-			if err != nil {
-				return err
-			}
-			works := &work.Reconciler{
-				Hub:                 a.Manager().GetClient(),
-				Member:              a.MemberClient(),
-				MemberName:          opts.MemberName,
-				HubNamespace:        a.HubNamespace(),
-				Capabilities:        a.Capabilities,
-				NodeAddress:         nodeAddress,
-				ExposureSourceCIDRs: exposureCIDRs,
-			}
-			if err := works.SetupWithManager(a.Manager(), a.Member()); err != nil {
-				return err
-			}
-			return a.Start(cmd.Context())
+			return agent.Run(cmd.Context(), opts)
 		},
 	}
 	fs := cmd.Flags()
@@ -70,8 +51,6 @@ func main() {
 	fs.StringVar(&hubKubeconfig, "hub-kubeconfig", "", "Path of the kubeconfig for the hub, as in the hub-kubeconfig Secret (required).")
 	fs.StringVar(&kubeconfig, "kubeconfig", "", "Path of the kubeconfig for this member cluster; empty uses the in-cluster config.")
 	fs.DurationVar(&tokenReload, "hub-token-reload", agent.DefaultTokenReload, "How often the hub token is re-read from --hub-kubeconfig.")
-	fs.StringVar(&nodeAddress, "node-address", "", "Node address reported as the endpoint host of NodePort exposures.")
-	fs.StringSliceVar(&exposureCIDRs, "exposure-source-cidr", nil, "CIDRs that may reach a remote exposure (LoadBalancer or NodePort); empty allows every source.")
 	opts.AddFlags(fs)
 	goFlags := flag.NewFlagSet("zap", flag.ExitOnError)
 	zapOpts.BindFlags(goFlags)

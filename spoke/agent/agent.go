@@ -10,9 +10,7 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/selection"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -29,18 +27,18 @@ import (
 	"github.com/berth-io/berth/spoke/lease"
 	"github.com/berth-io/berth/spoke/probe"
 	"github.com/berth-io/berth/spoke/report"
+	"github.com/berth-io/berth/spoke/work"
 )
 
 // Agent is a wired spoke: a manager for the hub namespace, a cluster for the
-// member cluster, and the heartbeat, inventory, probe and report runnables
-// added to the manager.
+// member cluster, the heartbeat, inventory, probe and report runnables and
+// the ServiceWork controllers (package work), all added to the manager.
 type Agent struct {
-	opts         Options
-	mgr          manager.Manager
-	member       cluster.Cluster
-	memberClient client.Client
-	server       *probe.Server
-	endpoint     string
+	opts     Options
+	mgr      manager.Manager
+	member   cluster.Cluster
+	server   *probe.Server
+	endpoint string
 
 	renewer   *lease.Renewer
 	reporter  *report.Reporter
@@ -107,29 +105,23 @@ func New(opts Options) (*Agent, error) {
 		return nil, err
 	}
 
-	// The member cluster's shared cache only holds what the spoke rendered
-	// (objects labelled fleet.berth.io/servicework); the inventory keeps
+	// The member cluster's shared cache holds what the ServiceWork
+	// controllers read (see work.MemberCacheOptions); the inventory keeps
 	// its own cache of nodes, pods and CRDs.
-	rendered, err := labels.NewRequirement(fleetv1alpha1.LabelServiceWork, selection.Exists, nil)
+	memberCache, err := work.MemberCacheOptions()
 	if err != nil {
 		return nil, err
 	}
 	member, err := cluster.New(opts.MemberConfig, func(o *cluster.Options) {
 		o.Scheme = scheme
 		o.Logger = ctrl.Log.WithName("member").WithValues("member", opts.MemberName)
-		o.Cache.DefaultLabelSelector = labels.NewSelector().Add(*rendered)
+		o.Cache = memberCache
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the member cluster client: %w", err)
 	}
 	if err := mgr.Add(member); err != nil {
 		return nil, err
-	}
-	memberClient, err := client.New(opts.MemberConfig, client.Options{
-		Scheme: scheme, Mapper: member.GetRESTMapper(), HTTPClient: member.GetHTTPClient(),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("creating the member cluster client: %w", err)
 	}
 
 	server, err := probe.Listen(opts.ProbeListen)
@@ -148,7 +140,7 @@ func New(opts Options) (*Agent, error) {
 		return nil, err
 	}
 
-	a := &Agent{opts: opts, mgr: mgr, member: member, memberClient: memberClient, server: server, endpoint: endpoint}
+	a := &Agent{opts: opts, mgr: mgr, member: member, server: server, endpoint: endpoint}
 	a.renewer = &lease.Renewer{
 		Client:    mgr.GetClient(),
 		Namespace: opts.HubNamespace,
@@ -190,6 +182,20 @@ func New(opts Options) (*Agent, error) {
 		MaxPeersPerRound: opts.ProbeMaxPeers,
 	}
 
+	if err := work.Setup(context.Background(), mgr, work.Options{
+		MemberCluster:       member,
+		MemberName:          opts.MemberName,
+		HubNamespace:        opts.HubNamespace,
+		SystemNamespace:     opts.SystemNamespace,
+		Capabilities:        a.Capabilities,
+		NodeAddress:         opts.NodeAddress,
+		ExposureSourceCIDRs: opts.ExposureSourceCIDRs,
+		Resync:              opts.WorkResync,
+	}); err != nil {
+		_ = server.Close()
+		return nil, err
+	}
+
 	log := mgr.GetLogger()
 	for name, r := range map[string]manager.Runnable{
 		"probe-server": server,
@@ -228,17 +234,12 @@ func (a *Agent) Start(ctx context.Context) error {
 }
 
 // Manager is the hub-side manager, its cache restricted to the member's hub
-// namespace. Other spoke controllers (the ServiceWork controller) are added
-// to it before Start: For(&ServiceWork{}) watches the hub namespace.
+// namespace. The ServiceWork controllers run on it.
 func (a *Agent) Manager() manager.Manager { return a.mgr }
 
-// Member is the member cluster. Its cache only sees objects labelled
-// fleet.berth.io/servicework; watch them with
-// source.Kind(a.Member().GetCache(), ...).
+// Member is the member cluster. Its cache holds what the ServiceWork
+// controllers read (work.MemberCacheOptions).
 func (a *Agent) Member() cluster.Cluster { return a.member }
-
-// MemberClient reads and writes the member cluster without a cache.
-func (a *Agent) MemberClient() client.Client { return a.memberClient }
 
 // Capabilities are the member's capabilities from the latest inventory;
 // zero before the first one.

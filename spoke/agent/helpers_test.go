@@ -30,6 +30,7 @@ import (
 	fleetv1alpha1 "github.com/berth-io/berth/apis/fleet/v1alpha1"
 	"github.com/berth-io/berth/e2e/framework"
 	"github.com/berth-io/berth/spoke/inventory"
+	"github.com/berth-io/berth/spoke/work"
 )
 
 // hubMember is what the hub would have set up for one member: the
@@ -151,12 +152,14 @@ func writeHubKubeconfig(t *testing.T, path, server string, hub *framework.Envtes
 }
 
 // memberSpokeConfig returns a member-cluster config for a user holding only
-// the permissions inventory.PolicyRules and NamespacedPolicyRules name.
+// the permissions inventory.PolicyRules, NamespacedPolicyRules and
+// work.PolicyRules name.
 func memberSpokeConfig(ctx context.Context, t *testing.T, member *framework.Envtest, user string) *rest.Config {
 	t.Helper()
 	c := member.Client
 	subject := rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}
-	must(t, c.Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: user}, Rules: inventory.PolicyRules()}))
+	rules := append(inventory.PolicyRules(), work.PolicyRules()...)
+	must(t, c.Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: user}, Rules: rules}))
 	must(t, c.Create(ctx, &rbacv1.ClusterRoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: user},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: user},

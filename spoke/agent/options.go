@@ -15,6 +15,7 @@ import (
 	"github.com/berth-io/berth/spoke/lease"
 	"github.com/berth-io/berth/spoke/probe"
 	"github.com/berth-io/berth/spoke/report"
+	"github.com/berth-io/berth/spoke/work"
 )
 
 // Version is the spoke's version, set at build time with
@@ -105,6 +106,20 @@ type Options struct {
 	// AgentVersion is reported in status.agentVersion; default
 	// BuildVersion().
 	AgentVersion string
+
+	// SystemNamespace is the spoke's namespace in the member cluster, where
+	// it keeps the record of what it applied for each ServiceWork; created
+	// when missing. Default work.DefaultSystemNamespace.
+	SystemNamespace string
+	// NodeAddress is reported as the endpoint host of NodePort exposures;
+	// empty uses the first node's address.
+	NodeAddress string
+	// ExposureSourceCIDRs may reach a remote exposure (LoadBalancer or
+	// NodePort); empty allows every source.
+	ExposureSourceCIDRs []string
+	// WorkResync is the mean time between two reconciles of an unchanged
+	// ServiceWork (jittered by ±20%). Default work.DefaultResync.
+	WorkResync time.Duration
 }
 
 // AddFlags registers the tunables of o on fs, with their defaults. The
@@ -128,6 +143,10 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.RetryMax, "retry-max", DefaultRetryMax, "Longest wait between retries of calls to the hub.")
 	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; \"0\" disables it.")
 	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", ":8081", "Address of /healthz and /readyz; \"0\" disables it.")
+	fs.StringVar(&o.SystemNamespace, "system-namespace", work.DefaultSystemNamespace, "The spoke's namespace in this member cluster, holding the record of what it applied for each ServiceWork; created when missing.")
+	fs.StringVar(&o.NodeAddress, "node-address", o.NodeAddress, "Node address reported as the endpoint host of NodePort exposures (default: the first node's address).")
+	fs.StringSliceVar(&o.ExposureSourceCIDRs, "exposure-source-cidr", o.ExposureSourceCIDRs, "CIDRs that may reach a remote exposure (LoadBalancer or NodePort); empty allows every source.")
+	fs.DurationVar(&o.WorkResync, "work-resync", work.DefaultResync, "Mean time between two reconciles of an unchanged ServiceWork, jittered by 20%; a converged work writes nothing then.")
 }
 
 // Default fills the zero fields with defaults.
@@ -158,6 +177,12 @@ func (o *Options) Default() {
 	}
 	if o.AgentVersion == "" {
 		o.AgentVersion = BuildVersion()
+	}
+	if o.SystemNamespace == "" {
+		o.SystemNamespace = work.DefaultSystemNamespace
+	}
+	if o.WorkResync == 0 {
+		o.WorkResync = work.DefaultResync
 	}
 }
 
@@ -215,6 +240,22 @@ func (o *Options) Validate() error {
 		if msgs := validation.IsQualifiedName(l); len(msgs) > 0 {
 			errs = append(errs, fmt.Errorf("--pool-label[%d] %q: %s", i, l, msgs[0]))
 		}
+	}
+	if msgs := validation.IsDNS1123Label(o.SystemNamespace); o.SystemNamespace != "" && len(msgs) > 0 {
+		errs = append(errs, fmt.Errorf("--system-namespace %q: %s", o.SystemNamespace, msgs[0]))
+	}
+	if o.NodeAddress != "" && net.ParseIP(o.NodeAddress) == nil {
+		if msgs := validation.IsDNS1123Subdomain(o.NodeAddress); len(msgs) > 0 {
+			errs = append(errs, fmt.Errorf("--node-address %q is neither an IP address nor a DNS name: %s", o.NodeAddress, msgs[0]))
+		}
+	}
+	for i, c := range o.ExposureSourceCIDRs {
+		if _, _, err := net.ParseCIDR(c); err != nil {
+			errs = append(errs, fmt.Errorf("--exposure-source-cidr[%d] %q: %w", i, c, err))
+		}
+	}
+	if o.WorkResync < 0 {
+		errs = append(errs, fmt.Errorf("--work-resync must not be negative, got %s", o.WorkResync))
 	}
 	if o.CiliumNamespace != "" {
 		if msgs := validation.IsDNS1123Label(o.CiliumNamespace); len(msgs) > 0 {

@@ -192,13 +192,13 @@ func TestStatusFromTheAPIServer(t *testing.T) {
 	// The operators report through the status subresource.
 	pg := &unstructured.Unstructured{}
 	pg.SetGroupVersionKind(GVKPostgresql)
-	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: "berth-team-a-svc300", Name: "berth-svc300"}, pg)).To(Succeed())
+	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: "berth-team-a-svc300-1108e612", Name: "berth-svc300"}, pg)).To(Succeed())
 	g.Expect(unstructured.SetNestedField(pg.Object, ZalandoRunning, "status", "PostgresClusterStatus")).To(Succeed())
 	g.Expect(env.Client.Status().Update(ctx, pg)).To(Succeed())
 
 	rmq := &unstructured.Unstructured{}
 	rmq.SetGroupVersionKind(GVKRabbitmqCluster)
-	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: "berth-team-a-svc301", Name: "svc301"}, rmq)).To(Succeed())
+	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: "berth-team-a-svc301-dd7c4c0d", Name: "svc301"}, rmq)).To(Succeed())
 	now := time.Now().UTC().Format(time.RFC3339)
 	g.Expect(unstructured.SetNestedSlice(rmq.Object, []interface{}{
 		map[string]interface{}{"type": "ClusterAvailable", "status": "True", "reason": "AtLeastOneEndpointAvailable", "lastTransitionTime": now},

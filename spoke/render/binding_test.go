@@ -34,7 +34,7 @@ func TestColocatedBinding(t *testing.T) {
 		{
 			name: "built-in PostgreSQL", engine: fleetv1alpha1.EnginePostgreSQL, caps: capsNone,
 			secret: map[string][]byte{"username": []byte("app"), "password": []byte("pw"), "database": []byte("app")},
-			target: "orders.berth-team-a-orders.svc.cluster.local", port: 5432,
+			target: "orders.berth-team-a-orders-75c1a60b.svc.cluster.local", port: 5432,
 			wantData: map[string]string{
 				KeyEngine: "PostgreSQL", KeyHost: "orders.shop.svc.cluster.local", KeyPort: "5432", KeyUsername: "app", KeyPassword: "pw",
 				KeyDatabase: "app", KeyURI: "postgresql://app:pw@orders.shop.svc.cluster.local:5432/app",
@@ -43,25 +43,25 @@ func TestColocatedBinding(t *testing.T) {
 		{
 			name: "Zalando", engine: fleetv1alpha1.EnginePostgreSQL, caps: capsOperators,
 			secret: map[string][]byte{"username": []byte("app"), "password": []byte("pw")},
-			target: "berth-orders.berth-team-a-orders.svc.cluster.local", port: 5432,
+			target: "berth-orders.berth-team-a-orders-75c1a60b.svc.cluster.local", port: 5432,
 			wantData: map[string]string{KeyDatabase: "app", KeyURI: "postgresql://app:pw@orders.shop.svc.cluster.local:5432/app"},
 		},
 		{
 			name: "Spotahome through the sentinels", engine: fleetv1alpha1.EngineRedis, caps: capsOperators,
 			secret: map[string][]byte{"password": []byte("pw")},
-			target: "rfs-orders.berth-team-a-orders.svc.cluster.local", port: 26379,
+			target: "rfs-orders.berth-team-a-orders-75c1a60b.svc.cluster.local", port: 26379,
 			wantData: map[string]string{KeyMode: RedisModeSentinel, KeySentinelMasterName: "mymaster", KeyPort: "26379", KeyPassword: "pw"},
 		},
 		{
 			name: "built-in Redis to the master", engine: fleetv1alpha1.EngineRedis, caps: capsNone,
 			secret: map[string][]byte{"password": []byte("pw")},
-			target: "orders.berth-team-a-orders.svc.cluster.local", port: 6379,
+			target: "orders.berth-team-a-orders-75c1a60b.svc.cluster.local", port: 6379,
 			wantData: map[string]string{KeyMode: RedisModeDirect, KeyURI: "redis://:pw@orders.shop.svc.cluster.local:6379/0"},
 		},
 		{
 			name: "RabbitMQ operator", engine: fleetv1alpha1.EngineRabbitMQ, caps: capsOperators,
 			secret: map[string][]byte{"username": []byte("default_user_x+y/z="), "password": []byte("p@ss")},
-			target: "orders.berth-team-a-orders.svc.cluster.local", port: 5672,
+			target: "orders.berth-team-a-orders-75c1a60b.svc.cluster.local", port: 5672,
 			wantData: map[string]string{KeyVhost: "/", KeyURI: "amqp://default_user_x+y%2Fz=:p%40ss@orders.shop.svc.cluster.local:5672/%2F"},
 		},
 	}
@@ -139,9 +139,9 @@ func TestRemoteBinding(t *testing.T) {
 			caps: capsNone, connection: pgConnection(), wantType: corev1.ServiceTypeExternalName, wantExtName: "lb-1.elb.example.com", wantPort: 5432,
 		},
 		{
-			name: "ClusterMesh: alias to a global service stub", endpoint: &fleetv1alpha1.Endpoint{Host: "orders-external.berth-team-a-orders.svc", Port: 5432},
+			name: "ClusterMesh: alias to a global service stub", endpoint: &fleetv1alpha1.Endpoint{Host: "orders-external.berth-team-a-orders-75c1a60b.svc", Port: 5432},
 			caps: capsMesh, connection: pgConnection(), wantType: corev1.ServiceTypeExternalName,
-			wantExtName: "orders-external.berth-team-a-orders.svc.cluster.local", wantPort: 5432, wantStub: true,
+			wantExtName: "orders-external.berth-team-a-orders-75c1a60b.svc.cluster.local", wantPort: 5432, wantStub: true,
 		},
 		{
 			name: "no endpoint yet: nothing but pending", caps: capsNone, connection: pgConnection(), wantPending: 4,
@@ -180,8 +180,8 @@ func TestRemoteBinding(t *testing.T) {
 				g.Expect(res.Objects).To(BeEmpty())
 				return
 			}
-			stubNS := find(res.Objects, "Namespace", "", "berth-team-a-orders")
-			stub := find(res.Objects, "Service", "berth-team-a-orders", "orders-external")
+			stubNS := find(res.Objects, "Namespace", "", "berth-team-a-orders-75c1a60b")
+			stub := find(res.Objects, "Service", "berth-team-a-orders-75c1a60b", "orders-external")
 			if tc.wantStub {
 				g.Expect(stubNS).NotTo(BeNil())
 				g.Expect(stub).NotTo(BeNil())

@@ -29,7 +29,7 @@ func TestZalandoPostgresql(t *testing.T) {
 	res, err := Render(inputs(w, capsOperators))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(res.Flavour).To(Equal(FlavourZalando))
-	pg := find(res.Objects, "postgresql", "berth-team-a-orders", "berth-orders")
+	pg := find(res.Objects, "postgresql", "berth-team-a-orders-75c1a60b", "berth-orders")
 	g.Expect(pg).NotTo(BeNil(), "objects: %v", kinds(res.Objects))
 	g.Expect(pg.GetAPIVersion()).To(Equal("acid.zalan.do/v1"))
 	teamID := field(pg, "spec.teamId").(string)
@@ -271,7 +271,7 @@ func TestBuiltinRabbitMQClusterFormation(t *testing.T) {
 	g.Expect(fromUnstructured(find(res.Objects, "ConfigMap", res.Namespace, "orders-scripts"), cm)).To(Succeed())
 	lines := strings.Split(strings.TrimSpace(cm.Data["10-berth.conf"]), "\n")
 	g.Expect(lines).To(HaveLen(4))
-	g.Expect(lines[3]).To(Equal("cluster_formation.classic_config.nodes.3 = rabbit@orders-2.orders-headless.berth-team-a-orders.svc.cluster.local"))
+	g.Expect(lines[3]).To(Equal("cluster_formation.classic_config.nodes.3 = rabbit@orders-2.orders-headless.berth-team-a-orders-75c1a60b.svc.cluster.local"))
 }
 
 func TestSingleReplicaHasNoBudget(t *testing.T) {

@@ -282,7 +282,7 @@ func TestNamespaceAndPriorityClass(t *testing.T) {
 	g := NewWithT(t)
 	res, err := Render(inputs(newWork(fleetv1alpha1.EngineRabbitMQ).build(), capsOperators))
 	g.Expect(err).NotTo(HaveOccurred())
-	ns := find(res.Objects, "Namespace", "", "berth-team-a-orders")
+	ns := find(res.Objects, "Namespace", "", "berth-team-a-orders-75c1a60b")
 	g.Expect(ns).NotTo(BeNil())
 	g.Expect(ns.GetLabels()).To(HaveKeyWithValue(LabelPlatformOwned, "true"))
 	g.Expect(ns.GetAnnotations()).To(HaveKeyWithValue(AnnotationFlavour, string(FlavourRabbitMQOperator)))

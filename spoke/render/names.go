@@ -30,14 +30,41 @@ func fitName(name, key string) string {
 }
 
 // PlatformNamespace is the platform-owned namespace of a service:
-// berth-<managedservice namespace>-<managedservice name>. When that is
-// longer than 63 characters it is cut to 54 and suffixed with "-" and the
-// first 8 hex digits of the SHA-256 of "<namespace>/<name>". The name only
-// depends on the ManagedService, so a provider and a ClusterMesh consumer
-// agree on it.
+// berth-<managedservice namespace>-<managedservice name>-<hash>, where hash
+// is the first 8 hex digits of the SHA-256 of "<namespace>/<name>". The hash
+// keeps services apart whose names join to the same string (shop/orders-db
+// and shop-orders/db). When the whole is longer than 63 characters the
+// readable part is cut so that it fits. The name only depends on the
+// ManagedService, so a provider and a ClusterMesh consumer agree on it.
 func PlatformNamespace(ref fleetv1alpha1.ServiceReference) string {
-	return fitName("berth-"+ref.Namespace+"-"+ref.Name, ref.Namespace+"/"+ref.Name)
+	suffix := "-" + shortHash(ref.Namespace+"/"+ref.Name)
+	prefix := "berth-" + ref.Namespace + "-" + ref.Name
+	if len(prefix)+len(suffix) > maxNameLength {
+		prefix = strings.TrimRight(prefix[:maxNameLength-len(suffix)], "-._")
+	}
+	return prefix + suffix
 }
+
+// ServiceOwnerValue is the value of AnnotationServiceOwner for a
+// ManagedService: "<namespace>/<name>/<uid>" (the UID may be empty).
+func ServiceOwnerValue(ref fleetv1alpha1.ServiceReference) string {
+	return ref.Namespace + "/" + ref.Name + "/" + ref.UID
+}
+
+// ServiceOwnerMatches reports whether an AnnotationServiceOwner value names
+// the ManagedService ref: namespace and name must be equal, and the UIDs too
+// when both are known.
+func ServiceOwnerMatches(value string, ref fleetv1alpha1.ServiceReference) bool {
+	parts := strings.SplitN(value, "/", 3)
+	if len(parts) != 3 || parts[0] != ref.Namespace || parts[1] != ref.Name {
+		return false
+	}
+	return parts[2] == "" || ref.UID == "" || parts[2] == ref.UID
+}
+
+// ServiceKey is "<namespace>/<name>" of a ManagedService, the value of
+// AnnotationRetainedService.
+func ServiceKey(ref fleetv1alpha1.ServiceReference) string { return ref.Namespace + "/" + ref.Name }
 
 // WorkLabelValue is the value of the fleet.berth.io/servicework label for a
 // work: "<namespace>.<name>", cut and hashed like PlatformNamespace when
@@ -74,6 +101,29 @@ func GeneratedSecretName(ref fleetv1alpha1.ServiceReference) types.NamespacedNam
 func GlobalServiceHost(ref fleetv1alpha1.ServiceReference) string {
 	return ExposureServiceName(ref) + "." + PlatformNamespace(ref) + ".svc"
 }
+
+// Ownership marks the spoke keeps on member objects. Values of the
+// retained annotations are set when the spoke orphans an object under
+// deletionPolicy Retain (see package spoke/work).
+const (
+	// AnnotationServiceOwner on a platform Namespace names the ManagedService
+	// that owns it (ServiceOwnerValue). A spoke applies nothing into a
+	// platform namespace owned by another service.
+	AnnotationServiceOwner = "fleet.berth.io/service-owner"
+	// AnnotationRetainedService on a retained object is ServiceKey of the
+	// ManagedService it was kept for; a new ManagedService of the same
+	// namespace and name adopts it again.
+	AnnotationRetainedService = "fleet.berth.io/retained-service"
+	// AnnotationRetainedEngine on a retained object is the engine of the
+	// service it was kept for; adoption requires the same engine.
+	AnnotationRetainedEngine = "fleet.berth.io/retained-engine"
+	// AnnotationRetainedBy on a retained object is "<hub namespace>/<work>"
+	// of the ServiceWork whose deletion retained it.
+	AnnotationRetainedBy = "fleet.berth.io/retained-by"
+	// AnnotationRetainedAt on a retained object is when it was retained
+	// (RFC 3339).
+	AnnotationRetainedAt = "fleet.berth.io/retained-at"
+)
 
 // Names of the guard-rail objects in the platform namespace.
 const (

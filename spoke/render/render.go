@@ -271,7 +271,8 @@ func Render(in Inputs) (*Result, error) {
 	return res, nil
 }
 
-// stamp sets the ownership labels on a rendered object.
+// stamp sets the ownership labels on a rendered object, and the owner
+// annotation on the platform Namespace.
 func (s *service) stamp(o *unstructured.Unstructured) {
 	labels := o.GetLabels()
 	if labels == nil {
@@ -285,6 +286,16 @@ func (s *service) stamp(o *unstructured.Unstructured) {
 		labels[LabelPlatformOwned] = "true"
 	}
 	o.SetLabels(labels)
+	if o.GetKind() == "Namespace" && o.GetName() == s.namespace {
+		// The platform namespace names its ManagedService, so that a
+		// spoke never applies a service into another one's namespace.
+		annotations := o.GetAnnotations()
+		if annotations == nil {
+			annotations = map[string]string{}
+		}
+		annotations[AnnotationServiceOwner] = ServiceOwnerValue(s.ref)
+		o.SetAnnotations(annotations)
+	}
 }
 
 // KeepOnRetain reports whether an object must be kept when its service is

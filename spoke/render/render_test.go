@@ -71,7 +71,10 @@ func TestRenderRejectsBadInputs(t *testing.T) {
 
 func TestPlatformNamespace(t *testing.T) {
 	g := NewWithT(t)
-	g.Expect(PlatformNamespace(fleetv1alpha1.ServiceReference{Namespace: "team-a", Name: "orders"})).To(Equal("berth-team-a-orders"))
+	g.Expect(PlatformNamespace(fleetv1alpha1.ServiceReference{Namespace: "team-a", Name: "orders"})).To(Equal("berth-team-a-orders-75c1a60b"))
+	// Names that join to the same string get different namespaces.
+	g.Expect(PlatformNamespace(fleetv1alpha1.ServiceReference{Namespace: "shop", Name: "orders-db"})).To(Equal("berth-shop-orders-db-24ad43c5"))
+	g.Expect(PlatformNamespace(fleetv1alpha1.ServiceReference{Namespace: "shop-orders", Name: "db"})).To(Equal("berth-shop-orders-db-81814312"))
 
 	long := fleetv1alpha1.ServiceReference{Namespace: strings.Repeat("n", 63), Name: strings.Repeat("s", 40)}
 	other := fleetv1alpha1.ServiceReference{Namespace: strings.Repeat("n", 63), Name: strings.Repeat("s", 39) + "t"}

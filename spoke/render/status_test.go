@@ -13,7 +13,7 @@ import (
 	fleetv1alpha1 "github.com/berth-io/berth/apis/fleet/v1alpha1"
 )
 
-const platformNS = "berth-team-a-orders"
+const platformNS = "berth-team-a-orders-75c1a60b"
 
 // sts is a live StatefulSet or Deployment status.
 func workload(gvk schema.GroupVersionKind, name string, generation, observed, ready int64) *unstructured.Unstructured {
@@ -65,7 +65,7 @@ func TestZalandoStatus(t *testing.T) {
 				Namespace: platformNS, Name: "app.berth-orders.credentials.postgresql.acid.zalan.do",
 			}))
 			g.Expect(obs.Endpoint).To(Equal(&fleetv1alpha1.Endpoint{
-				Host: "berth-orders.berth-team-a-orders.svc.cluster.local", Port: 5432, SecretName: "orders-credentials",
+				Host: "berth-orders.berth-team-a-orders-75c1a60b.svc.cluster.local", Port: 5432, SecretName: "orders-credentials",
 			}))
 		})
 	}
@@ -123,8 +123,8 @@ func TestSpotahomeStatus(t *testing.T) {
 		{"redis short", mapGetter{}.add(rf).add(workload(gvkStatefulSet, "rfr-orders", 1, 1, 2)).add(workload(gvkDeployment, "rfs-orders", 1, 1, 3)), false, 2, "rfr-orders has 2 of 3"},
 		{"sentinels short", mapGetter{}.add(rf).add(workload(gvkStatefulSet, "rfr-orders", 1, 1, 3)).add(workload(gvkDeployment, "rfs-orders", 1, 1, 1)), false, 3, "rfs-orders has 1 of 3"},
 		{"rolling out", mapGetter{}.add(rf).add(workload(gvkStatefulSet, "rfr-orders", 2, 1, 3)).add(workload(gvkDeployment, "rfs-orders", 1, 1, 3)), false, 3, "not observed generation 2"},
-		{"no workloads yet", mapGetter{}.add(rf), false, 0, "StatefulSet berth-team-a-orders/rfr-orders does not exist yet"},
-		{"no failover", mapGetter{}, false, 0, "RedisFailover berth-team-a-orders/orders does not exist yet"},
+		{"no workloads yet", mapGetter{}.add(rf), false, 0, "StatefulSet berth-team-a-orders-75c1a60b/rfr-orders does not exist yet"},
+		{"no failover", mapGetter{}, false, 0, "RedisFailover berth-team-a-orders-75c1a60b/orders does not exist yet"},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -136,7 +136,7 @@ func TestSpotahomeStatus(t *testing.T) {
 			if tc.message != "" {
 				g.Expect(obs.Message).To(ContainSubstring(tc.message))
 			}
-			g.Expect(obs.Endpoint.Host).To(Equal("rfs-orders.berth-team-a-orders.svc.cluster.local"))
+			g.Expect(obs.Endpoint.Host).To(Equal("rfs-orders.berth-team-a-orders-75c1a60b.svc.cluster.local"))
 			g.Expect(obs.Endpoint.Port).To(Equal(int32(26379)))
 		})
 	}
@@ -189,15 +189,15 @@ func TestRemoteEndpoint(t *testing.T) {
 		{"LoadBalancer hostname", capsLB, "", mapGetter{}.add(ready).add(exposure(ingress(map[string]interface{}{"hostname": "lb.example.com"}))), true,
 			&fleetv1alpha1.Endpoint{Host: "lb.example.com", Port: 5432, SecretName: "orders-credentials"}, ""},
 		{"LoadBalancer pending", capsLB, "", mapGetter{}.add(ready).add(exposure(nil)), false, nil, "has no address yet"},
-		{"exposure missing", capsLB, "", mapGetter{}.add(ready), false, nil, "exposure Service berth-team-a-orders/orders-external does not exist yet"},
+		{"exposure missing", capsLB, "", mapGetter{}.add(ready), false, nil, "exposure Service berth-team-a-orders-75c1a60b/orders-external does not exist yet"},
 		{"NodePort", capsNone, "10.0.0.5", mapGetter{}.add(ready).add(exposure(ports(31234))), true,
 			&fleetv1alpha1.Endpoint{Host: "10.0.0.5", Port: 31234, SecretName: "orders-credentials"}, ""},
 		{"NodePort without node address", capsNone, "", mapGetter{}.add(ready).add(exposure(ports(31234))), false, nil, "inputs.nodeAddress"},
 		{"NodePort not allocated", capsNone, "10.0.0.5", mapGetter{}.add(ready).add(exposure(ports(0))), false, nil, "no node port yet"},
 		{"ClusterMesh", capsMesh, "", mapGetter{}.add(ready), true,
-			&fleetv1alpha1.Endpoint{Host: "orders-external.berth-team-a-orders.svc", Port: 5432, SecretName: "orders-credentials"}, ""},
+			&fleetv1alpha1.Endpoint{Host: "orders-external.berth-team-a-orders-75c1a60b.svc", Port: 5432, SecretName: "orders-credentials"}, ""},
 		{"engine not ready", capsMesh, "", mapGetter{}.add(workload(gvkStatefulSet, "orders", 1, 1, 1)), false,
-			&fleetv1alpha1.Endpoint{Host: "orders-external.berth-team-a-orders.svc", Port: 5432, SecretName: "orders-credentials"}, "1 of 3"},
+			&fleetv1alpha1.Endpoint{Host: "orders-external.berth-team-a-orders-75c1a60b.svc", Port: 5432, SecretName: "orders-credentials"}, "1 of 3"},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {

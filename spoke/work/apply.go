@@ -4,58 +4,41 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	fleetv1alpha1 "github.com/berth-io/berth/apis/fleet/v1alpha1"
 	"github.com/berth-io/berth/spoke/render"
 )
 
-// prunableKinds are every kind the renderer may produce. Kinds the cluster
-// does not serve (an operator that is not installed) are skipped.
-var prunableKinds = []schema.GroupVersionKind{
-	{Group: "acid.zalan.do", Version: "v1", Kind: "postgresql"},
-	{Group: "databases.spotahome.com", Version: "v1", Kind: "RedisFailover"},
-	{Group: "rabbitmq.com", Version: "v1beta1", Kind: "RabbitmqCluster"},
-	{Group: "cilium.io", Version: "v2", Kind: "CiliumNetworkPolicy"},
-	{Group: "apps", Version: "v1", Kind: "StatefulSet"},
-	{Group: "policy", Version: "v1", Kind: "PodDisruptionBudget"},
-	{Group: "networking.k8s.io", Version: "v1", Kind: "NetworkPolicy"},
-	{Group: "discovery.k8s.io", Version: "v1", Kind: "EndpointSlice"},
-	{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "RoleBinding"},
-	{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "Role"},
-	{Version: "v1", Kind: "Service"},
-	{Version: "v1", Kind: "Secret"},
-	{Version: "v1", Kind: "ConfigMap"},
-	{Version: "v1", Kind: "ResourceQuota"},
-	{Version: "v1", Kind: "LimitRange"},
-	{Version: "v1", Kind: "Namespace"},
-}
+// Results of status.objects.
+const (
+	resultApplied  = "Applied"
+	resultConflict = "Conflict"
+	resultFailed   = "Failed"
+	resultRetained = "Retained"
+	resultDeleted  = "Deleted"
+)
 
-var gvkPVC = schema.GroupVersionKind{Version: "v1", Kind: "PersistentVolumeClaim"}
-
-// owned reports whether live may be changed by work w.
-func owned(live *unstructured.Unstructured, desired *unstructured.Unstructured, w *fleetv1alpha1.ServiceWork) bool {
-	if render.Shared(desired) {
-		return live.GetLabels()[render.LabelManagedBy] == render.ManagedByBerth
-	}
-	return live.GetLabels()[fleetv1alpha1.LabelServiceWork] == render.WorkLabelValue(w)
-}
-
-func result(o *unstructured.Unstructured, res, msg string) fleetv1alpha1.ObjectResult {
-	gvk := o.GroupVersionKind()
+func result(gvk schema.GroupVersionKind, namespace, name, res, msg string) fleetv1alpha1.ObjectResult {
 	return fleetv1alpha1.ObjectResult{
 		Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind,
-		Namespace: o.GetNamespace(), Name: o.GetName(), Result: res, Message: msg,
+		Namespace: namespace, Name: name, Result: res, Message: msg,
 	}
+}
+
+func objectResult(o *unstructured.Unstructured, res, msg string) fleetv1alpha1.ObjectResult {
+	return result(o.GroupVersionKind(), o.GetNamespace(), o.GetName(), res, msg)
+}
+
+func entryResult(e Entry, res, msg string) fleetv1alpha1.ObjectResult {
+	return result(e.GVK(), e.Namespace, e.Name, res, msg)
 }
 
 func describe(o *unstructured.Unstructured) string {
@@ -65,211 +48,296 @@ func describe(o *unstructured.Unstructured) string {
 	return fmt.Sprintf("%s %s/%s", o.GetKind(), o.GetNamespace(), o.GetName())
 }
 
-// applyAll applies every object it may own and reports each result.
-func (r *Reconciler) applyAll(ctx context.Context, w *fleetv1alpha1.ServiceWork, objs []*unstructured.Unstructured) (results []fleetv1alpha1.ObjectResult, conflicts, failed []string) {
-	for _, o := range objs {
-		live := &unstructured.Unstructured{}
-		live.SetGroupVersionKind(o.GroupVersionKind())
-		err := r.Member.Get(ctx, client.ObjectKeyFromObject(o), live)
-		exists := err == nil
-		if err != nil && !apierrors.IsNotFound(err) {
-			msg := err.Error()
-			if meta.IsNoMatchError(err) {
-				msg = fmt.Sprintf("kind %s is not served by this cluster", o.GroupVersionKind())
-			}
-			results = append(results, result(o, "Failed", msg))
-			failed = append(failed, describe(o)+": "+msg)
-			continue
-		}
-		if exists && !owned(live, o, w) {
-			msg := fmt.Sprintf("exists and is not owned by berth (no label %s=%s); left untouched", fleetv1alpha1.LabelServiceWork, render.WorkLabelValue(w))
-			results = append(results, result(o, "Conflict", msg))
-			conflicts = append(conflicts, describe(o))
-			continue
-		}
-		if exists && render.CreateOnly(o) {
-			results = append(results, result(o, "Applied", "created once, never updated"))
-			continue
-		}
-		if err := r.Member.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.DeepCopy()), client.FieldOwner(render.FieldManager), client.ForceOwnership); err != nil {
-			results = append(results, result(o, "Failed", err.Error()))
-			failed = append(failed, describe(o)+": "+err.Error())
-			continue
-		}
-		results = append(results, result(o, "Applied", ""))
+// getLive reads an object through the member cache, and on a cache miss
+// live: the cache only holds labelled objects, and an object without the
+// labels (someone else's, or retained) must never be taken for missing.
+// It returns nil when the object does not exist.
+func (b *base) getLive(ctx context.Context, gvk schema.GroupVersionKind, namespace, name string) (*unstructured.Unstructured, error) {
+	key := client.ObjectKey{Namespace: namespace, Name: name}
+	u := newObject(gvk)
+	err := b.memberCache.Get(ctx, key, u)
+	if apierrors.IsNotFound(err) {
+		u = newObject(gvk)
+		err = b.MemberReader.Get(ctx, key, u)
 	}
-	return results, conflicts, failed
-}
-
-// listOwned lists every object of the prunable kinds carrying the work's
-// label.
-func (r *Reconciler) listOwned(ctx context.Context, w *fleetv1alpha1.ServiceWork) ([]*unstructured.Unstructured, error) {
-	var out []*unstructured.Unstructured
-	sel := client.MatchingLabels{fleetv1alpha1.LabelServiceWork: render.WorkLabelValue(w)}
-	for _, gvk := range prunableKinds {
-		list := &unstructured.UnstructuredList{}
-		list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
-		if err := r.Member.List(ctx, list, sel); err != nil {
-			if meta.IsNoMatchError(err) || apierrors.IsNotFound(err) {
-				continue
-			}
-			return nil, fmt.Errorf("listing %s: %w", gvk.Kind, err)
-		}
-		for i := range list.Items {
-			u := list.Items[i]
-			u.SetGroupVersionKind(gvk)
-			out = append(out, &u)
-		}
-	}
-	return out, nil
-}
-
-func retainPolicy(w *fleetv1alpha1.ServiceWork) bool {
-	return w.Spec.Service == nil || w.Spec.Service.DeletionPolicy != fleetv1alpha1.DeletionPolicyDelete
-}
-
-// prune removes owned objects the work no longer renders, keeping under
-// deletionPolicy Retain what Retain keeps.
-func (r *Reconciler) prune(ctx context.Context, w *fleetv1alpha1.ServiceWork, desired []*unstructured.Unstructured, keepSecrets bool) ([]fleetv1alpha1.ObjectResult, error) {
-	want := map[string]bool{}
-	for _, o := range desired {
-		want[key(o)] = true
-	}
-	live, err := r.listOwned(ctx, w)
-	if err != nil {
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case meta.IsNoMatchError(err):
+		return nil, fmt.Errorf("kind %s is not served by this cluster", gvk)
+	case err != nil:
 		return nil, err
 	}
-	var results []fleetv1alpha1.ObjectResult
-	for _, o := range live {
-		if want[key(o)] || o.GetDeletionTimestamp() != nil || o.GetLabels()[fleetv1alpha1.LabelRetained] == "true" {
-			continue
-		}
-		if keepSecrets && o.GetKind() == "Secret" {
-			continue
-		}
-		res, err := r.remove(ctx, o, retainPolicy(w))
-		if err != nil {
-			return results, err
-		}
-		results = append(results, res)
-	}
-	return results, nil
+	return u, nil
 }
 
-// remove deletes o, or labels it retained when keep is set and o is kept by
-// Retain.
-func (r *Reconciler) remove(ctx context.Context, o *unstructured.Unstructured, keep bool) (fleetv1alpha1.ObjectResult, error) {
-	if keep && (render.KeepOnRetain(o) || o.GroupVersionKind() == gvkPVC) {
-		if err := r.markRetained(ctx, o); err != nil {
-			return fleetv1alpha1.ObjectResult{}, err
-		}
-		return result(o, "Retained", "kept by deletionPolicy Retain"), nil
-	}
-	if err := r.Member.Delete(ctx, o, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
-		return fleetv1alpha1.ObjectResult{}, fmt.Errorf("deleting %s: %w", describe(o), err)
-	}
-	return result(o, "Deleted", ""), nil
+// applyPass applies one work's rendered objects and prunes what it no
+// longer renders.
+type applyPass struct {
+	b   *base
+	w   *fleetv1alpha1.ServiceWork
+	rec *Record
+	now time.Time
+
+	// entries is the record being built.
+	entries   []Entry
+	results   []fleetv1alpha1.ObjectResult
+	conflicts []string
+	failed    []string
+	// applies counts the server-side applies and patches sent.
+	applies int
 }
 
-func (r *Reconciler) markRetained(ctx context.Context, o *unstructured.Unstructured) error {
-	patch := fmt.Appendf(nil, `{"metadata":{"labels":{%q:"true"}}}`, fleetv1alpha1.LabelRetained)
-	if err := r.Member.Patch(ctx, o, client.RawPatch(types.MergePatchType, patch)); client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("labelling %s retained: %w", describe(o), err)
-	}
-	return nil
+func (p *applyPass) conflict(o *unstructured.Unstructured, msg string) {
+	p.results = append(p.results, objectResult(o, resultConflict, msg))
+	p.conflicts = append(p.conflicts, describe(o))
 }
 
-// reconcileDelete removes what the work rendered and reports Removed=True
-// once nothing but retained objects is left.
-func (r *Reconciler) reconcileDelete(ctx context.Context, w *fleetv1alpha1.ServiceWork) error {
-	keep := hasRole(w, fleetv1alpha1.RoleProvider) && retainPolicy(w)
-	live, err := r.listOwned(ctx, w)
+func (p *applyPass) fail(o *unstructured.Unstructured, err error) {
+	p.results = append(p.results, objectResult(o, resultFailed, err.Error()))
+	p.failed = append(p.failed, describe(o)+": "+err.Error())
+}
+
+// keepEntry carries an entry over to the new record unchanged.
+func (p *applyPass) keepEntry(e *Entry) {
+	if e != nil {
+		p.entries = append(p.entries, *e)
+	}
+}
+
+// checkNamespace decides whether the work may apply into its namespace o
+// (the platform namespace, or the ClusterMesh stub's). It returns a
+// non-empty reason when the namespace belongs to someone else.
+func (p *applyPass) checkNamespace(ctx context.Context, o *unstructured.Unstructured) (string, error) {
+	live, err := p.b.getLive(ctx, o.GroupVersionKind(), "", o.GetName())
+	if err != nil || live == nil {
+		return "", err
+	}
+	var entry *Entry
+	if e, ok := p.rec.find(keyOf(o)); ok {
+		entry = &e
+	}
+	if c, reason := claimOf(p.w, o, live, entry); c == claimConflict {
+		return fmt.Sprintf("Namespace %s %s", o.GetName(), reason), nil
+	}
+	return "", nil
+}
+
+// apply applies one rendered object. It skips the call when the record
+// shows the same content was applied to the same object and nobody changed
+// the spoke's fields since (see fieldsHash).
+func (p *applyPass) apply(ctx context.Context, o *unstructured.Unstructured) {
+	var entry *Entry
+	if e, ok := p.rec.find(keyOf(o)); ok {
+		entry = &e
+	}
+	live, err := p.b.getLive(ctx, o.GroupVersionKind(), o.GetNamespace(), o.GetName())
 	if err != nil {
-		return err
+		p.fail(o, err)
+		p.keepEntry(entry)
+		return
 	}
-	if keep {
-		// Volumes are made by the StatefulSet controller or the operator,
-		// not rendered: find them in the platform namespace.
-		pvcs := &unstructured.UnstructuredList{}
-		pvcs.SetGroupVersionKind(gvkPVC.GroupVersion().WithKind("PersistentVolumeClaimList"))
-		if err := r.Member.List(ctx, pvcs, client.InNamespace(render.PlatformNamespace(w.Spec.ServiceRef))); err != nil {
-			return fmt.Errorf("listing volumes: %w", err)
-		}
-		for i := range pvcs.Items {
-			u := pvcs.Items[i]
-			u.SetGroupVersionKind(gvkPVC)
-			live = append(live, &u)
+	createOnly := render.CreateOnly(o)
+	hash := ""
+	if !createOnly {
+		if hash, err = contentHash(o); err != nil {
+			p.fail(o, err)
+			p.keepEntry(entry)
+			return
 		}
 	}
-	var results []fleetv1alpha1.ObjectResult
-	remaining := 0
-	for _, o := range live {
-		if o.GetLabels()[fleetv1alpha1.LabelRetained] == "true" {
-			results = append(results, result(o, "Retained", "kept by deletionPolicy Retain"))
-			continue
+	shared := render.Shared(o)
+	if live == nil {
+		p.serverSideApply(ctx, o, hash, shared, "created")
+		return
+	}
+	c, reason := claimOf(p.w, o, live, entry)
+	switch c {
+	case claimConflict:
+		// Not ours: never applied, and dropped from the record so that it
+		// is never pruned or deleted either.
+		p.conflict(o, reason)
+		return
+	case claimOwned:
+		if live.GetDeletionTimestamp() != nil {
+			p.fail(o, fmt.Errorf("is being deleted; it is created again once it is gone"))
+			p.keepEntry(entry)
+			return
 		}
-		if o.GetDeletionTimestamp() != nil {
-			if o.GetKind() != "Namespace" { // the namespace controller finishes those
-				remaining++
+		readopted := false
+		if isRetained(live) {
+			if err := p.b.readopt(ctx, p.w, live); err != nil {
+				p.fail(o, err)
+				p.keepEntry(entry)
+				return
 			}
-			continue
+			p.applies++
+			readopted = true
 		}
-		res, err := r.remove(ctx, o, keep)
-		if err != nil {
-			return err
+		if createOnly {
+			p.results = append(p.results, objectResult(o, resultApplied, "created once, never updated"))
+			p.keepEntry(entry)
+			return
 		}
-		if res.Result == "Deleted" && o.GetKind() != "Namespace" {
-			remaining++
+		if !readopted && entry.Hash == hash && (entry.Shared || entry.Fields == fieldsHash(live)) {
+			p.results = append(p.results, objectResult(o, resultApplied, ""))
+			p.keepEntry(entry)
+			return
 		}
-		results = append(results, res)
+		p.serverSideApply(ctx, o, hash, shared, "")
+	case claimAdopt, claimReadopt:
+		msg := "adopted"
+		if c == claimReadopt || isRetained(live) {
+			if err := p.b.readopt(ctx, p.w, live); err != nil {
+				p.fail(o, err)
+				return
+			}
+			p.applies++
+			msg = fmt.Sprintf("adopted again after it was retained by %s", live.GetAnnotations()[render.AnnotationRetainedBy])
+		}
+		if createOnly {
+			p.entries = append(p.entries, Entry{
+				Group: o.GroupVersionKind().Group, Version: o.GroupVersionKind().Version, Kind: o.GetKind(),
+				Namespace: o.GetNamespace(), Name: o.GetName(), UID: live.GetUID(), Fields: fieldsHash(live),
+			})
+			p.results = append(p.results, objectResult(o, resultApplied, msg+"; created once, never updated"))
+			return
+		}
+		p.serverSideApply(ctx, o, hash, shared, msg)
 	}
-	if err := r.Hub.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: r.HubNamespace, Name: w.Name + ".published"}}); client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("deleting published credentials: %w", err)
-	}
-	w.Status.Objects = results
-	if remaining > 0 {
-		setCondition(w, fleetv1alpha1.ConditionRemoved, metav1.ConditionFalse, "Removing", fmt.Sprintf("%d object(s) still being deleted", remaining))
-		// Deletion events of the watched objects bring us back.
-		return nil
-	}
-	msg := "Everything rendered was deleted"
-	if keep {
-		msg = "Deleted; volumes, credentials and the platform namespace retained (label " + fleetv1alpha1.LabelRetained + "=true)"
-	}
-	setCondition(w, fleetv1alpha1.ConditionRemoved, metav1.ConditionTrue, "Cleaned", msg)
-	return nil
 }
 
-func key(o *unstructured.Unstructured) string {
+// serverSideApply applies o and records the result.
+func (p *applyPass) serverSideApply(ctx context.Context, o *unstructured.Unstructured, hash string, shared bool, msg string) {
+	obj := o.DeepCopy()
+	p.applies++
+	if err := p.b.Member.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner(render.FieldManager), client.ForceOwnership); err != nil {
+		p.fail(o, err)
+		return
+	}
 	gvk := o.GroupVersionKind()
-	return gvk.Group + "/" + gvk.Kind + "/" + o.GetNamespace() + "/" + o.GetName()
+	p.entries = append(p.entries, Entry{
+		Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind, Namespace: o.GetNamespace(), Name: o.GetName(),
+		UID: obj.GetUID(), Hash: hash, Fields: fieldsHash(obj), Shared: shared,
+	})
+	p.results = append(p.results, objectResult(o, resultApplied, msg))
+}
+
+// prune removes the recorded objects the work no longer renders: deleted,
+// or orphaned under deletionPolicy Retain (see retainSet). Objects whose
+// UID changed, or that someone else now controls, are dropped from the
+// record and left alone. keepSecrets keeps recorded Secrets (the binding
+// waits for credentials: keep the ones apps use meanwhile).
+func (p *applyPass) prune(ctx context.Context, desired []*unstructured.Unstructured, keepSecrets bool) {
+	want := map[string]bool{}
+	for _, o := range desired {
+		want[keyOf(o)] = true
+	}
+	var leaving []Entry
+	for _, e := range p.rec.Entries {
+		if !want[e.Key()] {
+			leaving = append(leaving, e)
+		}
+	}
+	keep := map[string]bool{}
+	if retainPolicy(p.w) {
+		keep = retainSet(p.w, leaving)
+	}
+	for _, e := range leaving {
+		if keepSecrets && e.Kind == "Secret" && e.Group == "" {
+			p.keepEntry(&e)
+			continue
+		}
+		res, stay, err := p.b.release(ctx, p.w, e, keep[e.Key()], p.now)
+		if err != nil {
+			p.results = append(p.results, entryResult(e, resultFailed, err.Error()))
+			p.failed = append(p.failed, e.String()+": "+err.Error())
+			p.keepEntry(&e)
+			continue
+		}
+		if res != nil {
+			p.results = append(p.results, *res)
+		}
+		if res != nil && (res.Result == resultRetained || res.Result == resultDeleted) {
+			p.applies++
+		}
+		if stay {
+			p.keepEntry(&e)
+		}
+	}
+}
+
+// release lets go of one recorded object: it orphans it when keep is set,
+// else deletes it (with its UID as precondition). It returns the result to
+// report (nil when there is nothing to say), and whether the entry stays in
+// the record (a deletion in progress).
+func (b *base) release(ctx context.Context, w *fleetv1alpha1.ServiceWork, e Entry, keep bool, now time.Time) (*fleetv1alpha1.ObjectResult, bool, error) {
+	live, err := b.getLive(ctx, e.GVK(), e.Namespace, e.Name)
+	if err != nil {
+		return nil, true, err
+	}
+	switch {
+	case live == nil:
+		return nil, false, nil
+	case live.GetUID() != e.UID:
+		r := entryResult(e, resultConflict, "recreated by someone else (new UID); left untouched")
+		return &r, false, nil
+	case e.Shared:
+		return nil, false, nil
+	case controllerOf(live) != nil:
+		ref := controllerOf(live)
+		r := entryResult(e, resultConflict, fmt.Sprintf("now controlled by %s %s; left untouched", ref.Kind, ref.Name))
+		return &r, false, nil
+	case live.GetDeletionTimestamp() != nil:
+		r := entryResult(e, resultDeleted, "being deleted")
+		return &r, true, nil
+	case keep:
+		if err := b.orphan(ctx, w, live, now); err != nil {
+			return nil, true, err
+		}
+		r := entryResult(e, resultRetained, "kept by deletionPolicy Retain, labelled "+fleetv1alpha1.LabelRetained+"=true")
+		return &r, false, nil
+	}
+	uid := e.UID
+	err = b.Member.Delete(ctx, live, client.Preconditions{UID: &uid}, client.PropagationPolicy(metav1.DeletePropagationBackground))
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, false, nil
+	case apierrors.IsConflict(err):
+		r := entryResult(e, resultConflict, "recreated by someone else (new UID); left untouched")
+		return &r, false, nil
+	case err != nil:
+		return nil, true, fmt.Errorf("deleting: %w", err)
+	}
+	r := entryResult(e, resultDeleted, "")
+	return &r, true, nil
 }
 
 // setConflictCondition names the objects berth does not own.
-func setConflictCondition(w *fleetv1alpha1.ServiceWork, conflicts []string) {
+func setConflictCondition(w *fleetv1alpha1.ServiceWork, st *fleetv1alpha1.ServiceWorkStatus, conflicts []string) {
 	if len(conflicts) == 0 {
-		setCondition(w, fleetv1alpha1.ConditionConflict, metav1.ConditionFalse, "NoConflict", "")
+		setCondition(w, st, fleetv1alpha1.ConditionConflict, metav1.ConditionFalse, "NoConflict", "")
 		return
 	}
-	setCondition(w, fleetv1alpha1.ConditionConflict, metav1.ConditionTrue, fleetv1alpha1.ReasonObjectConflict,
-		"Not owned by berth, left untouched: "+strings.Join(conflicts, ", "))
+	setCondition(w, st, fleetv1alpha1.ConditionConflict, metav1.ConditionTrue, fleetv1alpha1.ReasonObjectConflict,
+		"Not owned by this work, left untouched: "+strings.Join(conflicts, ", "))
 }
 
 // setAppliedCondition is True when every object was applied.
-func setAppliedCondition(w *fleetv1alpha1.ServiceWork, conflicts, failed, pending []string) {
+func setAppliedCondition(w *fleetv1alpha1.ServiceWork, st *fleetv1alpha1.ServiceWorkStatus, conflicts, failed, pending []string) {
 	switch {
 	case len(failed) > 0:
-		setCondition(w, fleetv1alpha1.ConditionApplied, metav1.ConditionFalse, fleetv1alpha1.ReasonApplyFailed, strings.Join(failed, "; "))
+		setCondition(w, st, fleetv1alpha1.ConditionApplied, metav1.ConditionFalse, fleetv1alpha1.ReasonApplyFailed, strings.Join(failed, "; "))
 	case len(conflicts) > 0:
-		setCondition(w, fleetv1alpha1.ConditionApplied, metav1.ConditionFalse, fleetv1alpha1.ReasonObjectConflict, "Conflicting objects: "+strings.Join(conflicts, ", "))
+		setCondition(w, st, fleetv1alpha1.ConditionApplied, metav1.ConditionFalse, fleetv1alpha1.ReasonObjectConflict, "Conflicting objects: "+strings.Join(conflicts, ", "))
 	case len(pending) > 0:
-		setCondition(w, fleetv1alpha1.ConditionApplied, metav1.ConditionTrue, fleetv1alpha1.ReasonWorkApplied, "Applied; waiting for: "+strings.Join(pending, "; "))
+		setCondition(w, st, fleetv1alpha1.ConditionApplied, metav1.ConditionTrue, fleetv1alpha1.ReasonWorkApplied, "Applied; waiting for: "+strings.Join(pending, "; "))
 	default:
-		setCondition(w, fleetv1alpha1.ConditionApplied, metav1.ConditionTrue, fleetv1alpha1.ReasonWorkApplied, "")
+		setCondition(w, st, fleetv1alpha1.ConditionApplied, metav1.ConditionTrue, fleetv1alpha1.ReasonWorkApplied, "")
 	}
 }
 
-// equalStatus ignores condition timestamps that SetStatusCondition keeps.
-func equalStatus(a, b *fleetv1alpha1.ServiceWorkStatus) bool {
-	return apiequality.Semantic.DeepEqual(a, b)
+// schemaGVK is the group, version and kind of a result.
+func schemaGVK(o fleetv1alpha1.ObjectResult) schema.GroupVersionKind {
+	return schema.GroupVersionKind{Group: o.Group, Version: o.Version, Kind: o.Kind}
 }

@@ -2,6 +2,7 @@ package work_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 
 	fleetv1alpha1 "github.com/berth-io/berth/apis/fleet/v1alpha1"
 	"github.com/berth-io/berth/spoke/render"
+	"github.com/berth-io/berth/spoke/work"
 )
 
 const (
@@ -149,19 +151,29 @@ func TestColocatedWorkBecomesAvailableAndBindsTheApp(t *testing.T) {
 		return 0
 	}, timeout, interval).Should(Equal(0), "an allow-all edit is undone")
 
-	// Deletion with Retain keeps the data.
+	// Deletion with Retain keeps the data: the StatefulSet is orphaned
+	// (running, no longer selected by the work), with its namespace and its
+	// credentials; the consumer binding goes.
 	password := string(binding.Data[render.KeyPassword])
 	g.Expect(k8sClient.Delete(ctx, got)).To(Succeed())
 	g.Eventually(workCondition(key, fleetv1alpha1.ConditionRemoved), timeout, interval).Should(Equal(metav1.ConditionTrue))
-	g.Expect(apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKey{Namespace: pns, Name: "cache"}, &appsv1.StatefulSet{}))).To(BeTrue())
+	sts := &appsv1.StatefulSet{}
+	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: pns, Name: "cache"}, sts)).To(Succeed())
+	expectRetained(g, sts, w)
 	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: pns}, ns)).To(Succeed())
-	g.Expect(ns.Labels).To(HaveKeyWithValue(fleetv1alpha1.LabelRetained, "true"))
+	expectRetained(g, ns, w)
 	g.Expect(ns.DeletionTimestamp).To(BeNil())
 	kept := &corev1.Secret{}
 	g.Expect(k8sClient.Get(ctx, render.GeneratedSecretName(w.Spec.ServiceRef), kept)).To(Succeed())
-	g.Expect(kept.Labels).To(HaveKeyWithValue(fleetv1alpha1.LabelRetained, "true"))
+	expectRetained(g, kept, w)
 	g.Expect(string(kept.Data[render.KeyPassword])).To(Equal(password), "the retained credentials open the retained data")
 	g.Expect(apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "cache"}, &corev1.Service{}))).To(BeTrue(), "the binding goes")
+	g.Expect(k8sClient.Get(ctx, key, got)).To(Succeed())
+	removed := meta.FindStatusCondition(got.Status.Conditions, fleetv1alpha1.ConditionRemoved)
+	g.Expect(removed.Message).To(And(ContainSubstring("StatefulSet "+pns+"/cache"), ContainSubstring("Namespace "+pns)))
+	g.Expect(got.Status.Objects).To(ContainElement(And(HaveField("Kind", "StatefulSet"), HaveField("Result", "Retained"))))
+	g.Expect(got.Status.Objects).To(ContainElement(And(HaveField("Kind", "Service"), HaveField("Namespace", "shop"), HaveField("Result", "Deleted"))))
+	expectNoRecord(g, got)
 }
 
 func TestConflictLeavesForeignObjectUntouched(t *testing.T) {
@@ -197,6 +209,35 @@ func TestConflictLeavesForeignObjectUntouched(t *testing.T) {
 	ns := &corev1.Namespace{}
 	err := k8sClient.Get(ctx, client.ObjectKey{Name: platformNS("ledger")}, ns)
 	g.Expect(apierrors.IsNotFound(err) || ns.DeletionTimestamp != nil).To(BeTrue(), "the platform namespace is deleted with Delete")
-	g.Expect(apierrors.IsNotFound(k8sClient.Get(ctx, render.GeneratedSecretName(w.Spec.ServiceRef), &corev1.Secret{})) ||
-		ns.DeletionTimestamp != nil).To(BeTrue())
+	g.Expect(apierrors.IsNotFound(k8sClient.Get(ctx, render.GeneratedSecretName(w.Spec.ServiceRef), &corev1.Secret{}))).To(BeTrue(),
+		"the credentials are deleted with Delete")
+	g.Expect(apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKey{Namespace: platformNS("ledger"), Name: "ledger"}, &appsv1.StatefulSet{}))).To(BeTrue(),
+		"the engine is deleted with Delete")
+	g.Expect(k8sClient.Get(ctx, key, got)).To(Succeed())
+	g.Expect(meta.FindStatusCondition(got.Status.Conditions, fleetv1alpha1.ConditionRemoved).Message).To(ContainSubstring("nothing retained"))
+}
+
+// expectRetained checks the retained mark Retain leaves on an object of w.
+func expectRetained(g Gomega, o client.Object, w *fleetv1alpha1.ServiceWork) {
+	g.Expect(o.GetLabels()).To(HaveKeyWithValue(fleetv1alpha1.LabelRetained, "true"), "%T %s", o, o.GetName())
+	g.Expect(o.GetLabels()).NotTo(HaveKey(fleetv1alpha1.LabelServiceWork), "%T %s", o, o.GetName())
+	g.Expect(o.GetAnnotations()).To(HaveKeyWithValue(render.AnnotationRetainedService, w.Spec.ServiceRef.Namespace+"/"+w.Spec.ServiceRef.Name))
+	g.Expect(o.GetAnnotations()).To(HaveKeyWithValue(render.AnnotationRetainedBy, w.Namespace+"/"+w.Name))
+	g.Expect(o.GetAnnotations()).To(HaveKey(render.AnnotationRetainedAt))
+	g.Expect(o.GetDeletionTimestamp()).To(BeNil())
+}
+
+// record reads the record of w.
+func record(g Gomega, w *fleetv1alpha1.ServiceWork) []work.Entry {
+	cm := &corev1.ConfigMap{}
+	g.Expect(k8sClient.Get(context.Background(), client.ObjectKey{Namespace: systemNS, Name: work.RecordName(w)}, cm)).To(Succeed())
+	var entries []work.Entry
+	g.Expect(json.Unmarshal([]byte(cm.Data["objects"]), &entries)).To(Succeed())
+	return entries
+}
+
+// expectNoRecord checks that the record of w is gone.
+func expectNoRecord(g Gomega, w *fleetv1alpha1.ServiceWork) {
+	err := k8sClient.Get(context.Background(), client.ObjectKey{Namespace: systemNS, Name: work.RecordName(w)}, &corev1.ConfigMap{})
+	g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the record is deleted with the work: %v", err)
 }
