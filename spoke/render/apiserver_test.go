@@ -55,7 +55,10 @@ func TestAPIServerAcceptsRenderedObjects(t *testing.T) {
 			g := NewWithT(t)
 			ctx := t.Context()
 			in := inputs(uniqueWork(renderCaseWork(tc), i), tc.caps)
-			in.OperatorNamespaces = []string{"operators"}
+			in.OperatorNamespaces = map[fleetv1alpha1.Operator][]string{
+				fleetv1alpha1.OperatorZalandoPostgres: {"operators"}, fleetv1alpha1.OperatorSpotahomeRedis: {"operators"}, fleetv1alpha1.OperatorRabbitMQ: {"operators"},
+			}
+			in.MonitoringNamespaces = []string{"monitoring"}
 			if tc.remote {
 				in.ExposureSourceCIDRs = []string{"192.0.2.0/24", "2001:db8::/32"}
 			} else {

@@ -84,12 +84,19 @@
 //
 // Around every provider service: the platform Namespace; a NetworkPolicy, or
 // a CiliumNetworkPolicy when the member runs Cilium, allowing ingress from
-// the namespace itself, the operator namespaces, and the consumers (their
-// namespaces when co-located, the exposure path when remote, and the
-// consumer's Cilium cluster with ClusterMesh); a ResourceQuota sized from
-// replicas x resources plus one spare pod, volumes x size and the exposure's
-// Services; a LimitRange defaulting unsized containers and capping volumes;
-// the PriorityClass berth-managed-service; a PodDisruptionBudget when
+// the namespace itself on every port (replication and clustering between
+// the engine's own pods), the namespaces of the flavour's operator
+// (Inputs.OperatorNamespaces) on exactly the ports its source dials
+// (Zalando: 5432 and Patroni's 8008; Spotahome: 6379 and 26379; RabbitMQ:
+// management 15672; built-in: no operator), the monitoring namespaces
+// (Inputs.MonitoringNamespaces) on the metrics ports (Patroni 8008 for
+// Zalando, rabbitmq_prometheus 15692 for RabbitMQ, none for the others),
+// and the consumers (their namespaces when co-located, the exposure path
+// when remote, and the consumer's Cilium cluster with ClusterMesh), with
+// egress left open; a ResourceQuota sized from replicas x resources plus
+// one spare pod, volumes x size and the exposure's Services; a LimitRange
+// defaulting unsized containers and capping volumes; the PriorityClass
+// berth-managed-service; a PodDisruptionBudget when
 // replicas > 1 and the operator keeps none; the node pool's tolerations and
 // selector on every pod; and a Role and RoleBinding giving the app team
 // (group AppTeamGroup of each consumer namespace, plus the namespaces'

@@ -2,8 +2,10 @@ package render
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -14,7 +16,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/utils/ptr"
+
+	fleetv1alpha1 "github.com/berth-io/berth/apis/fleet/v1alpha1"
 )
 
 // PriorityClassValue is the priority of managed services' pods: above
@@ -33,6 +38,9 @@ const (
 // Namespace, the shared PriorityClass, the ResourceQuota and LimitRange, the
 // ingress policy and the app team's read-only RBAC.
 func (s *service) guardRails() ([]*unstructured.Unstructured, error) {
+	if err := validateGuardRailInputs(*s.in); err != nil {
+		return nil, err
+	}
 	role, binding := s.appTeamRBAC()
 	before, err := convertAll(s.platformNamespace(), priorityClass(), s.resourceQuota(), s.limitRange())
 	if err != nil {
@@ -159,26 +167,38 @@ func (s *service) consumerNamespaces() []string {
 }
 
 // networkPolicy allows ingress to the service's pods only from:
-//   - the platform namespace itself (replication, sentinels, clustering);
-//   - the operator namespaces, when given;
+//   - the platform namespace itself, on every port: the engine's own pods
+//     replicate and cluster among themselves (Patroni 8008 and 5432 between
+//     Spilo pods, sentinels and redis on 26379 and 6379, RabbitMQ's epmd
+//     4369 and distribution 25672, and whatever else the engine opens);
+//   - the namespaces of the flavour's operator, on operatorPorts only;
+//   - the monitoring namespaces, on metricsPorts only;
 //   - co-located: the consumer namespaces, on the client ports;
 //   - remote: the exposure path, on the client ports: the
 //     ExposureSourceCIDRs, or every address when none are given, because
 //     LoadBalancer and NodePort traffic arrives from outside the cluster (and
 //     with externalTrafficPolicy Cluster from a node address).
+//
+// The policy has no egress section: egress stays open, which Spilo needs to
+// reach the API server (Patroni keeps its state in Kubernetes objects) and
+// every engine needs for DNS.
 func (s *service) networkPolicy() *networkingv1.NetworkPolicy {
 	rules := []networkingv1.NetworkPolicyIngressRule{{
 		From: []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{}}},
 	}}
-	if len(s.in.OperatorNamespaces) > 0 {
-		rules = append(rules, networkingv1.NetworkPolicyIngressRule{From: []networkingv1.NetworkPolicyPeer{{
-			NamespaceSelector: namespacesSelector(s.in.OperatorNamespaces),
-		}}})
+	if ops, ports := s.operatorNamespaces(), s.operatorPorts(); len(ops) > 0 && len(ports) > 0 {
+		rules = append(rules, networkingv1.NetworkPolicyIngressRule{
+			From:  []networkingv1.NetworkPolicyPeer{{NamespaceSelector: namespacesSelector(ops)}},
+			Ports: networkPolicyPorts(ports),
+		})
 	}
-	var ports []networkingv1.NetworkPolicyPort
-	for _, p := range s.driver.clientPorts(s) {
-		ports = append(ports, networkingv1.NetworkPolicyPort{Protocol: ptr.To(corev1.ProtocolTCP), Port: ptr.To(intstr.FromInt32(p))})
+	if mon, ports := s.monitoringNamespaces(), s.metricsPorts(); len(mon) > 0 && len(ports) > 0 {
+		rules = append(rules, networkingv1.NetworkPolicyIngressRule{
+			From:  []networkingv1.NetworkPolicyPeer{{NamespaceSelector: namespacesSelector(mon)}},
+			Ports: networkPolicyPorts(ports),
+		})
 	}
+	ports := networkPolicyPorts(s.driver.clientPorts(s))
 	if s.colocated {
 		rules = append(rules, networkingv1.NetworkPolicyIngressRule{
 			From:  []networkingv1.NetworkPolicyPeer{{NamespaceSelector: namespacesSelector(s.consumerNamespaces())}},
@@ -205,6 +225,109 @@ func (s *service) networkPolicy() *networkingv1.NetworkPolicy {
 	}
 }
 
+// networkPolicyPorts are TCP ports of a NetworkPolicy rule.
+func networkPolicyPorts(ports []int32) []networkingv1.NetworkPolicyPort {
+	out := make([]networkingv1.NetworkPolicyPort, 0, len(ports))
+	for _, p := range ports {
+		out = append(out, networkingv1.NetworkPolicyPort{Protocol: ptr.To(corev1.ProtocolTCP), Port: ptr.To(intstr.FromInt32(p))})
+	}
+	return out
+}
+
+// operatorPorts are the pod ports each operator dials, read from the
+// operators' sources. Nothing else the operators do needs the network to
+// the pods: the rest goes through the API server (RabbitMQ's CLI calls are
+// pods/exec).
+var operatorPorts = map[fleetv1alpha1.Operator][]int32{
+	// zalando/postgres-operator: the Patroni REST API on every pod's IP
+	// (pkg/util/patroni/patroni.go, apiPort = 8008), and SQL as postgres
+	// through the master Service <cluster>.<ns>.svc:5432, which forwards to
+	// the pods' 5432 (pkg/cluster/database.go, pgConnectionString).
+	fleetv1alpha1.OperatorZalandoPostgres: {5432, 8008},
+	// spotahome/redis-operator: redis on the pod IPs at spec.redis.port
+	// (berth leaves the default, 6379) and the sentinels on their pod IPs at
+	// 26379 (service/redis/client.go, redisPort and sentinelPort, called
+	// from operator/redisfailover/service/check.go).
+	fleetv1alpha1.OperatorSpotahomeRedis: {spotahomeRedisPort, spotahomeSentinelPort},
+	// rabbitmq/cluster-operator: the management API on each pod's stable DNS
+	// name at 15672 (internal/rabbitmqclient/client.go,
+	// GetClientInfoForPod); 15671 only when tls.disableNonTLSListeners is
+	// set, which berth never renders.
+	fleetv1alpha1.OperatorRabbitMQ: {15672},
+}
+
+// operatorPorts are the pod ports the flavour's operator dials; none for
+// the built-in flavour.
+func (s *service) operatorPorts() []int32 {
+	return operatorPorts[s.driver.operator()]
+}
+
+// metricsPorts are the pod ports serving Prometheus metrics in what berth
+// renders. Only these are opened to the monitoring namespaces.
+//   - Zalando: Patroni serves GET /metrics on its REST API port 8008
+//     (patroni/api.py, do_GET_metrics); berth adds no exporter sidecar.
+//   - Spotahome: none: the exporter runs only with
+//     spec.redis.exporter.enabled, which berth does not set.
+//   - RabbitMQ, operator and built-in: the rabbitmq_prometheus plugin on
+//     15692, enabled by default in the official image
+//     (docker-library/rabbitmq Dockerfile-ubuntu.template); the operator's
+//     client Service names that port "prometheus".
+//   - Built-in PostgreSQL and Redis: none: the official images serve no
+//     metrics.
+func (s *service) metricsPorts() []int32 {
+	switch {
+	case s.flavour == FlavourZalando:
+		return []int32{8008}
+	case s.tmpl.Engine == fleetv1alpha1.EngineRabbitMQ:
+		return []int32{15692}
+	}
+	return nil
+}
+
+// operatorNamespaces are the sorted, de-duplicated namespaces of the
+// flavour's operator; none for the built-in flavour.
+func (s *service) operatorNamespaces() []string {
+	op := s.driver.operator()
+	if op == "" {
+		return nil
+	}
+	return sortedUnique(s.in.OperatorNamespaces[op])
+}
+
+// monitoringNamespaces are the sorted, de-duplicated monitoring namespaces.
+func (s *service) monitoringNamespaces() []string {
+	return sortedUnique(s.in.MonitoringNamespaces)
+}
+
+func sortedUnique(in []string) []string {
+	out := slices.Clone(in)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// validateGuardRailInputs rejects namespace names no namespace can have, so
+// a rule never silently selects nothing.
+func validateGuardRailInputs(in Inputs) error {
+	ops := make([]fleetv1alpha1.Operator, 0, len(in.OperatorNamespaces))
+	for op := range in.OperatorNamespaces {
+		ops = append(ops, op)
+	}
+	slices.Sort(ops)
+	for _, op := range ops {
+		for i, ns := range in.OperatorNamespaces[op] {
+			if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+				return fmt.Errorf("inputs.operatorNamespaces[%s][%d] %q is not a namespace name: %s", op, i, ns, strings.Join(errs, "; "))
+			}
+		}
+	}
+	for i, ns := range in.MonitoringNamespaces {
+		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+			return fmt.Errorf("inputs.monitoringNamespaces[%d] %q is not a namespace name: %s", i, ns, strings.Join(errs, "; "))
+		}
+	}
+	return nil
+}
+
 // namespacesSelector selects namespaces by name.
 func namespacesSelector(names []string) *metav1.LabelSelector {
 	return &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
@@ -213,18 +336,22 @@ func namespacesSelector(names []string) *metav1.LabelSelector {
 }
 
 // ciliumNetworkPolicy replaces the NetworkPolicy when the cluster runs
-// Cilium. It is cluster-aware: consumer endpoints are matched on their
-// namespace and on io.cilium.k8s.policy.cluster, the local cluster when
-// co-located and the consumer's cluster for a remote ClusterMesh consumer.
-// A remote consumer without ClusterMesh reaches the pods through the
-// LoadBalancer or NodePort, so the rule allows the ExposureSourceCIDRs, or
-// the world, host and remote-node entities when none are given.
+// Cilium, with the same rules (see networkPolicy). It is cluster-aware:
+// endpoints are matched on their namespace and on
+// io.cilium.k8s.policy.cluster: the local cluster for the operators, the
+// monitoring and co-located consumers, and the consumer's cluster for a
+// remote ClusterMesh consumer. A remote consumer without ClusterMesh reaches
+// the pods through the LoadBalancer or NodePort, so the rule allows the
+// ExposureSourceCIDRs, or the world, host and remote-node entities when none
+// are given. Like the NetworkPolicy it has no egress section.
 func (s *service) ciliumNetworkPolicy() *unstructured.Unstructured {
-	var ports []interface{}
-	for _, p := range s.driver.clientPorts(s) {
-		ports = append(ports, map[string]interface{}{"port": strconv.Itoa(int(p)), "protocol": "TCP"})
+	toPorts := func(ports []int32) []interface{} {
+		var out []interface{}
+		for _, p := range ports {
+			out = append(out, map[string]interface{}{"port": strconv.Itoa(int(p)), "protocol": "TCP"})
+		}
+		return []interface{}{map[string]interface{}{"ports": out}}
 	}
-	toPorts := []interface{}{map[string]interface{}{"ports": ports}}
 	endpoints := func(namespaces []string, cluster string) []interface{} {
 		var out []interface{}
 		for _, ns := range namespaces {
@@ -236,19 +363,24 @@ func (s *service) ciliumNetworkPolicy() *unstructured.Unstructured {
 		}
 		return out
 	}
+	local := s.in.Capabilities.CiliumClusterName
+	client := toPorts(s.driver.clientPorts(s))
 	ingress := []interface{}{
 		// An empty selector in a namespaced policy is every endpoint of the
 		// platform namespace.
 		map[string]interface{}{"fromEndpoints": []interface{}{map[string]interface{}{}}},
 	}
-	if len(s.in.OperatorNamespaces) > 0 {
-		ingress = append(ingress, map[string]interface{}{"fromEndpoints": endpoints(s.in.OperatorNamespaces, "")})
+	if ops, ports := s.operatorNamespaces(), s.operatorPorts(); len(ops) > 0 && len(ports) > 0 {
+		ingress = append(ingress, map[string]interface{}{"fromEndpoints": endpoints(ops, local), "toPorts": toPorts(ports)})
+	}
+	if mon, ports := s.monitoringNamespaces(), s.metricsPorts(); len(mon) > 0 && len(ports) > 0 {
+		ingress = append(ingress, map[string]interface{}{"fromEndpoints": endpoints(mon, local), "toPorts": toPorts(ports)})
 	}
 	switch {
 	case s.colocated:
 		ingress = append(ingress, map[string]interface{}{
-			"fromEndpoints": endpoints(s.consumerNamespaces(), s.in.Capabilities.CiliumClusterName),
-			"toPorts":       toPorts,
+			"fromEndpoints": endpoints(s.consumerNamespaces(), local),
+			"toPorts":       client,
 		})
 	case s.exposure == ExposureClusterMesh:
 		cluster := s.in.ConsumerCiliumClusterName
@@ -257,18 +389,18 @@ func (s *service) ciliumNetworkPolicy() *unstructured.Unstructured {
 		}
 		ingress = append(ingress, map[string]interface{}{
 			"fromEndpoints": endpoints(s.consumerNamespaces(), cluster),
-			"toPorts":       toPorts,
+			"toPorts":       client,
 		})
 	case len(s.in.ExposureSourceCIDRs) > 0:
 		var cidrs []interface{}
 		for _, c := range s.in.ExposureSourceCIDRs {
 			cidrs = append(cidrs, c)
 		}
-		ingress = append(ingress, map[string]interface{}{"fromCIDR": cidrs, "toPorts": toPorts})
+		ingress = append(ingress, map[string]interface{}{"fromCIDR": cidrs, "toPorts": client})
 	default:
 		ingress = append(ingress, map[string]interface{}{
 			"fromEntities": []interface{}{"world", "host", "remote-node"},
-			"toPorts":      toPorts,
+			"toPorts":      client,
 		})
 	}
 	u := newUnstructured(GVKCiliumNetworkPolicy, s.namespace, networkPolicyName)

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -10,6 +11,7 @@ import (
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
@@ -33,11 +35,13 @@ func TestNetworkPolicy(t *testing.T) {
 			}},
 		},
 		{
-			name:   "co-located with operator namespaces",
-			mutate: func(in *Inputs) { in.OperatorNamespaces = []string{"postgres-operator"} },
+			name: "built-in admits no operator, and built-in PostgreSQL has no metrics port",
+			mutate: func(in *Inputs) {
+				in.OperatorNamespaces = map[fleetv1alpha1.Operator][]string{fleetv1alpha1.OperatorZalandoPostgres: {"postgres-operator"}}
+				in.MonitoringNamespaces = []string{"monitoring"}
+			},
 			want: []networkingv1.NetworkPolicyIngressRule{
 				self,
-				{From: []networkingv1.NetworkPolicyPeer{{NamespaceSelector: namespacesSelector([]string{"postgres-operator"})}}},
 				{From: []networkingv1.NetworkPolicyPeer{{NamespaceSelector: namespacesSelector([]string{"billing", "shop"})}}, Ports: pg},
 			},
 		},
@@ -163,16 +167,34 @@ func TestCiliumNetworkPolicy(t *testing.T) {
 			}},
 		},
 		{
-			name:   "remote without ClusterMesh, restricted to CIDRs, with operators",
+			name:   "remote without ClusterMesh, restricted to CIDRs; built-in admits no operator",
 			caps:   capsCilium,
 			remote: true,
 			mutate: func(in *Inputs) {
 				in.ExposureSourceCIDRs = []string{"192.0.2.0/24"}
-				in.OperatorNamespaces = []string{"ops"}
+				in.OperatorNamespaces = map[fleetv1alpha1.Operator][]string{fleetv1alpha1.OperatorZalandoPostgres: {"ops"}}
 			},
 			want: []interface{}{
 				self,
-				map[string]interface{}{"fromEndpoints": []interface{}{map[string]interface{}{"matchLabels": map[string]interface{}{"io.kubernetes.pod.namespace": "ops"}}}},
+				map[string]interface{}{"fromCIDR": []interface{}{"192.0.2.0/24"}, "toPorts": toPorts},
+			},
+		},
+		{
+			name:   "Zalando remote over CIDRs: the operator of the local cluster",
+			caps:   withOperators(capsCilium),
+			remote: true,
+			mutate: func(in *Inputs) {
+				in.ExposureSourceCIDRs = []string{"192.0.2.0/24"}
+				in.OperatorNamespaces = map[fleetv1alpha1.Operator][]string{fleetv1alpha1.OperatorZalandoPostgres: {"ops"}}
+			},
+			want: []interface{}{
+				self,
+				map[string]interface{}{
+					"fromEndpoints": []interface{}{endpoint("ops", "alpha-mesh")},
+					"toPorts": []interface{}{map[string]interface{}{"ports": []interface{}{
+						map[string]interface{}{"port": "5432", "protocol": "TCP"}, map[string]interface{}{"port": "8008", "protocol": "TCP"},
+					}}},
+				},
 				map[string]interface{}{"fromCIDR": []interface{}{"192.0.2.0/24"}, "toPorts": toPorts},
 			},
 		},
@@ -196,6 +218,162 @@ func TestCiliumNetworkPolicy(t *testing.T) {
 			g.Expect(cnp.GetAPIVersion()).To(Equal("cilium.io/v2"))
 			g.Expect(field(cnp, "spec.endpointSelector")).To(Equal(map[string]interface{}{}))
 			g.Expect(field(cnp, "spec.ingress")).To(Equal(tc.want))
+		})
+	}
+}
+
+// guardRailInputs admit every operator and two monitoring namespaces, with
+// duplicates and out of order, so a case shows which of them a flavour lets
+// in.
+func guardRailInputs(in *Inputs) {
+	in.OperatorNamespaces = map[fleetv1alpha1.Operator][]string{
+		fleetv1alpha1.OperatorZalandoPostgres: {"postgres-operator", "default", "postgres-operator"},
+		fleetv1alpha1.OperatorSpotahomeRedis:  {"redis-operator"},
+		fleetv1alpha1.OperatorRabbitMQ:        {"rabbitmq-system"},
+	}
+	in.MonitoringNamespaces = []string{"observability", "monitoring", "observability"}
+}
+
+// flavourCases are every engine in every flavour, with the namespaces and
+// ports guardRailInputs must open: the flavour's operator on the ports its
+// source dials, the monitoring on the metrics ports.
+var flavourCases = []struct {
+	name          string
+	engine        fleetv1alpha1.Engine
+	operators     bool
+	operatorNS    []string
+	operatorPorts []int32
+	metricsPorts  []int32
+	clientPorts   []int32
+}{
+	{name: "PostgreSQL built-in", engine: fleetv1alpha1.EnginePostgreSQL, clientPorts: []int32{5432}},
+	{
+		name: "PostgreSQL Zalando", engine: fleetv1alpha1.EnginePostgreSQL, operators: true,
+		operatorNS: []string{"default", "postgres-operator"}, operatorPorts: []int32{5432, 8008},
+		metricsPorts: []int32{8008}, clientPorts: []int32{5432},
+	},
+	{name: "Redis built-in", engine: fleetv1alpha1.EngineRedis, clientPorts: []int32{6379}},
+	{
+		name: "Redis Spotahome", engine: fleetv1alpha1.EngineRedis, operators: true,
+		operatorNS: []string{"redis-operator"}, operatorPorts: []int32{6379, 26379}, clientPorts: []int32{6379, 26379},
+	},
+	{name: "RabbitMQ built-in", engine: fleetv1alpha1.EngineRabbitMQ, metricsPorts: []int32{15692}, clientPorts: []int32{5672}},
+	{
+		name: "RabbitMQ operator", engine: fleetv1alpha1.EngineRabbitMQ, operators: true,
+		operatorNS: []string{"rabbitmq-system"}, operatorPorts: []int32{15672},
+		metricsPorts: []int32{15692}, clientPorts: []int32{5672},
+	},
+}
+
+func TestNetworkPolicyPerFlavour(t *testing.T) {
+	self := networkingv1.NetworkPolicyIngressRule{From: []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{}}}}
+	from := func(ns ...string) []networkingv1.NetworkPolicyPeer {
+		return []networkingv1.NetworkPolicyPeer{{NamespaceSelector: namespacesSelector(ns)}}
+	}
+	for _, tc := range flavourCases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			caps := capsNone
+			if tc.operators {
+				caps = capsOperators
+			}
+			in := inputs(newWork(tc.engine).build(), caps)
+			guardRailInputs(&in)
+			res, err := Render(in)
+			g.Expect(err).NotTo(HaveOccurred())
+			np := &networkingv1.NetworkPolicy{}
+			g.Expect(fromUnstructured(find(res.Objects, "NetworkPolicy", res.Namespace, networkPolicyName), np)).To(Succeed())
+
+			want := []networkingv1.NetworkPolicyIngressRule{self}
+			if len(tc.operatorPorts) > 0 {
+				want = append(want, networkingv1.NetworkPolicyIngressRule{From: from(tc.operatorNS...), Ports: networkPolicyPorts(tc.operatorPorts)})
+			}
+			if len(tc.metricsPorts) > 0 {
+				want = append(want, networkingv1.NetworkPolicyIngressRule{From: from("monitoring", "observability"), Ports: networkPolicyPorts(tc.metricsPorts)})
+			}
+			want = append(want, networkingv1.NetworkPolicyIngressRule{From: from("billing", "shop"), Ports: networkPolicyPorts(tc.clientPorts)})
+			g.Expect(np.Spec.Ingress).To(Equal(want))
+			g.Expect(np.Spec.Ingress[0].Ports).To(BeEmpty(), "the engine's own pods reach each other on every port")
+			g.Expect(np.Spec.PolicyTypes).To(Equal([]networkingv1.PolicyType{networkingv1.PolicyTypeIngress}), "egress stays open (Spilo needs the API server)")
+			g.Expect(np.Spec.Egress).To(BeNil())
+		})
+	}
+}
+
+func TestCiliumNetworkPolicyPerFlavour(t *testing.T) {
+	self := map[string]interface{}{"fromEndpoints": []interface{}{map[string]interface{}{}}}
+	endpoints := func(ns ...string) []interface{} {
+		var out []interface{}
+		for _, n := range ns {
+			out = append(out, map[string]interface{}{"matchLabels": map[string]interface{}{
+				"io.kubernetes.pod.namespace": n, "io.cilium.k8s.policy.cluster": "alpha-mesh",
+			}})
+		}
+		return out
+	}
+	toPorts := func(ports []int32) []interface{} {
+		var out []interface{}
+		for _, p := range ports {
+			out = append(out, map[string]interface{}{"port": fmt.Sprint(p), "protocol": "TCP"})
+		}
+		return []interface{}{map[string]interface{}{"ports": out}}
+	}
+	for _, tc := range flavourCases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			caps := capsCilium
+			if tc.operators {
+				caps = withOperators(capsCilium)
+			}
+			in := inputs(newWork(tc.engine).build(), caps)
+			guardRailInputs(&in)
+			res, err := Render(in)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(find(res.Objects, "NetworkPolicy", res.Namespace, networkPolicyName)).To(BeNil())
+			cnp := find(res.Objects, "CiliumNetworkPolicy", res.Namespace, networkPolicyName)
+			g.Expect(cnp).NotTo(BeNil())
+
+			want := []interface{}{self}
+			if len(tc.operatorPorts) > 0 {
+				want = append(want, map[string]interface{}{"fromEndpoints": endpoints(tc.operatorNS...), "toPorts": toPorts(tc.operatorPorts)})
+			}
+			if len(tc.metricsPorts) > 0 {
+				want = append(want, map[string]interface{}{"fromEndpoints": endpoints("monitoring", "observability"), "toPorts": toPorts(tc.metricsPorts)})
+			}
+			want = append(want, map[string]interface{}{"fromEndpoints": endpoints("billing", "shop"), "toPorts": toPorts(tc.clientPorts)})
+			g.Expect(field(cnp, "spec.ingress")).To(Equal(want))
+			spec, _, _ := unstructured.NestedMap(cnp.Object, "spec")
+			g.Expect(spec).NotTo(HaveKey("egress"), "egress stays open (Spilo needs the API server)")
+		})
+	}
+}
+
+func TestGuardRailInputsRejectBadNamespaces(t *testing.T) {
+	testCases := []struct {
+		name    string
+		mutate  func(in *Inputs)
+		wantErr string
+	}{
+		{
+			name: "an operator namespace",
+			mutate: func(in *Inputs) {
+				in.OperatorNamespaces = map[fleetv1alpha1.Operator][]string{fleetv1alpha1.OperatorZalandoPostgres: {"ok", "Not_A_Namespace"}}
+			},
+			wantErr: `inputs.operatorNamespaces[ZalandoPostgres][1] "Not_A_Namespace"`,
+		},
+		{
+			name:    "a monitoring namespace",
+			mutate:  func(in *Inputs) { in.MonitoringNamespaces = []string{""} },
+			wantErr: `inputs.monitoringNamespaces[0] ""`,
+		},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			in := inputs(newWork(fleetv1alpha1.EnginePostgreSQL).build(), capsOperators)
+			tc.mutate(&in)
+			_, err := Render(in)
+			g.Expect(err).To(MatchError(ContainSubstring(tc.wantErr)))
 		})
 	}
 }

@@ -127,10 +127,15 @@ type Inputs struct {
 	// NodePort). Include the node CIDRs when the Service SNATs (the default
 	// externalTrafficPolicy Cluster). Empty allows every source.
 	ExposureSourceCIDRs []string
-	// OperatorNamespaces are the namespaces of the service operators, allowed
-	// to reach the service's pods (Patroni API, sentinel checks, management
-	// API). Empty adds no such rule.
-	OperatorNamespaces []string
+	// OperatorNamespaces are the namespaces each installed operator runs in
+	// (see inventory.Collector.OperatorNamespaces). The guard rails admit the
+	// namespaces of the flavour's operator on exactly the ports that operator
+	// calls (Patroni API and SQL, redis and sentinel, management API). A
+	// missing or empty entry adds no such rule.
+	OperatorNamespaces map[fleetv1alpha1.Operator][]string
+	// MonitoringNamespaces are the namespaces allowed to scrape the engine's
+	// metrics ports. Empty adds no such rule.
+	MonitoringNamespaces []string
 	// NodeAddress is the node address reported as the endpoint host of a
 	// NodePort exposure.
 	NodeAddress string
