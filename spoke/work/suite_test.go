@@ -76,6 +76,19 @@ func setup(ctx context.Context, e *framework.Envtest, mgr ctrl.Manager) error {
 	if _, err := envtest.InstallCRDs(e.Config, envtest.CRDInstallOptions{Paths: []string{operators.CRDDir()}, ErrorIfPathMissing: true}); err != nil {
 		return fmt.Errorf("installing the operator CRDs: %w", err)
 	}
+	// The operators' emulators act like the real ones on the flavours'
+	// resources: children, copied labels, ownerReferences, Secrets and what
+	// they delete.
+	if err := operators.Install(ctx, k8sClient); err != nil {
+		return fmt.Errorf("installing the operators: %w", err)
+	}
+	stop := operators.Start(ctx, e.Config, operators.Options{
+		SpotahomeResync: 5 * time.Second, ZalandoCheckInterval: 500 * time.Millisecond, RabbitMQRequeue: 2 * time.Second,
+	})
+	go func() {
+		<-ctx.Done()
+		_ = stop()
+	}()
 	if err := k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: hubNS}}); err != nil {
 		return err
 	}
