@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	fleetv1alpha1 "github.com/berth-io/berth/apis/fleet/v1alpha1"
@@ -148,7 +149,7 @@ func (p *applyPass) apply(ctx context.Context, o *unstructured.Unstructured) {
 	}
 	shared := render.Shared(o)
 	if live == nil {
-		p.serverSideApply(ctx, o, hash, shared, "created")
+		p.serverSideApply(ctx, o, hash, shared)
 		return
 	}
 	c, reason := claimOf(p.w, o, live, entry)
@@ -184,31 +185,33 @@ func (p *applyPass) apply(ctx context.Context, o *unstructured.Unstructured) {
 			p.keepEntry(entry)
 			return
 		}
-		p.serverSideApply(ctx, o, hash, shared, "")
+		p.serverSideApply(ctx, o, hash, shared)
 	case claimAdopt, claimReadopt:
-		msg := "adopted"
+		log := ctrl.LoggerFrom(ctx)
 		if c == claimReadopt || isRetained(live) {
+			log.Info("Adopting a retained object", "object", describe(o), "retainedBy", live.GetAnnotations()[render.AnnotationRetainedBy])
 			if err := p.b.readopt(ctx, p.w, live); err != nil {
 				p.fail(o, err)
 				return
 			}
 			p.applies++
-			msg = fmt.Sprintf("adopted again after it was retained by %s", live.GetAnnotations()[render.AnnotationRetainedBy])
+		} else {
+			log.Info("Adopting an object labelled for this work but not in its record", "object", describe(o))
 		}
 		if createOnly {
 			p.entries = append(p.entries, Entry{
 				Group: o.GroupVersionKind().Group, Version: o.GroupVersionKind().Version, Kind: o.GetKind(),
 				Namespace: o.GetNamespace(), Name: o.GetName(), UID: live.GetUID(), Fields: fieldsHash(live),
 			})
-			p.results = append(p.results, objectResult(o, resultApplied, msg+"; created once, never updated"))
+			p.results = append(p.results, objectResult(o, resultApplied, "created once, never updated"))
 			return
 		}
-		p.serverSideApply(ctx, o, hash, shared, msg)
+		p.serverSideApply(ctx, o, hash, shared)
 	}
 }
 
 // serverSideApply applies o and records the result.
-func (p *applyPass) serverSideApply(ctx context.Context, o *unstructured.Unstructured, hash string, shared bool, msg string) {
+func (p *applyPass) serverSideApply(ctx context.Context, o *unstructured.Unstructured, hash string, shared bool) {
 	obj := o.DeepCopy()
 	p.applies++
 	if err := p.b.Member.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner(render.FieldManager), client.ForceOwnership); err != nil {
@@ -220,7 +223,7 @@ func (p *applyPass) serverSideApply(ctx context.Context, o *unstructured.Unstruc
 		Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind, Namespace: o.GetNamespace(), Name: o.GetName(),
 		UID: obj.GetUID(), Hash: hash, Fields: fieldsHash(obj), Shared: shared,
 	})
-	p.results = append(p.results, objectResult(o, resultApplied, msg))
+	p.results = append(p.results, objectResult(o, resultApplied, ""))
 }
 
 // prune removes the recorded objects the work no longer renders: deleted,

@@ -34,6 +34,7 @@ func (r *ApplyReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	if !w.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
+	defer r.lockWork(req.NamespacedName)()
 	r.watches.ensure(ctx, r.Capabilities())
 	rec, err := r.loadRecord(ctx, w)
 	if err != nil {

@@ -38,6 +38,7 @@ func (r *FinalizeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	if w.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
+	defer r.lockWork(req.NamespacedName)()
 	rec, err := r.loadRecord(ctx, w)
 	if err != nil {
 		return ctrl.Result{}, err

@@ -12,6 +12,7 @@ import (
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -124,6 +125,19 @@ type base struct {
 
 	nsOnce  sync.Mutex
 	nsReady bool
+
+	// workLocks serialise the apply and finalize passes of one work, so
+	// that a pass started before a deletion never creates objects the
+	// finalize pass does not see in the record.
+	workLocks sync.Map
+}
+
+// lockWork locks the work key until the returned unlock is called.
+func (b *base) lockWork(key types.NamespacedName) (unlock func()) {
+	m, _ := b.workLocks.LoadOrStore(key, &sync.Mutex{})
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
 }
 
 // Setup registers the ServiceWork controllers with the hub-side manager
