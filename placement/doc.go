@@ -66,6 +66,12 @@
 // keeps its placement, the Placed message says so, and it waits for that
 // request.
 //
+// The previous decision is status.placement, or, when status was lost,
+// Request.Recorded: the decision recorded in the service's provider
+// ServiceWork. A service with a recorded decision is therefore kept where it
+// runs (Decision.Restored, and the Placed message says so), never placed
+// afresh.
+//
 // # Out-of-tree plugins
 //
 // A hub binary built from this module can add its own plugins: implement

@@ -181,6 +181,12 @@ type Request struct {
 	// PlacedReason is the reason of the service's current Placed
 	// condition, kept for placed services.
 	PlacedReason string
+	// Recorded is the decision recorded outside status, in the service's
+	// provider ServiceWork (package controllers/internal/binding). It is used
+	// only when status.placement.cluster is empty: the service is then
+	// placed there (sticky) instead of being placed afresh, so losing status
+	// never moves a service.
+	Recorded *fleetv1alpha1.PlacementDecision
 }
 
 // Outcome is what Decide did.
@@ -229,6 +235,9 @@ type Decision struct {
 	Previous string
 	// Attempts are the strategies run, in order.
 	Attempts []Attempt
+	// Restored is true when the previous decision came from
+	// Request.Recorded because status.placement was empty.
+	Restored bool
 }
 
 // Chain is the strategies a request tries, base first.
@@ -265,11 +274,21 @@ func (p *Placer) top(req *Request) int {
 func (p *Placer) Decide(ctx context.Context, req Request, now time.Time) (*Decision, error) {
 	svc := req.Service
 	prev := svc.Object.Status.Placement
-	d := &Decision{Previous: prev.Cluster}
+	d := &Decision{}
+	if prev.Cluster == "" && req.Recorded != nil && req.Recorded.Cluster != "" {
+		// Status was lost: the binding still says where the service runs.
+		prev = *req.Recorded.DeepCopy()
+		d.Restored = true
+	}
+	d.Previous = prev.Cluster
 	chain := p.Chain(&req)
 	var policyName string
 	if req.Policy != nil {
 		policyName = req.Policy.Name
+	}
+	if d.Restored && req.PlacedReason == "" && prev.Strategy != "" && prev.Strategy != chain[0] {
+		// Only a fallback places a service outside its base strategy.
+		req.PlacedReason = fleetv1alpha1.ReasonFallback
 	}
 
 	if prev.Cluster != "" && !req.Replace && req.Snapshot.Get(prev.Cluster) == nil {
@@ -282,10 +301,14 @@ func (p *Placer) Decide(ctx context.Context, req Request, now time.Time) (*Decis
 		d.Reason = keptReason(req.PlacedReason)
 		d.Message = fmt.Sprintf("Placed on %s, which no longer exists; set the %s annotation to place the service again",
 			prev.Cluster, fleetv1alpha1.AnnotationReplace)
+		d.Message += restoredNote(d)
 		return d, nil
 	}
 
 	run := *svc
+	if d.Restored {
+		run.Current = prev.Cluster
+	}
 	run.Replacing = req.Replace
 	first := -1
 	for i, s := range chain {
@@ -309,6 +332,7 @@ func (p *Placer) Decide(ctx context.Context, req Request, now time.Time) (*Decis
 	switch {
 	case prev.Cluster != "" && !req.Replace:
 		p.keep(d, &req, prev, chain, first, top)
+		d.Message += restoredNote(d)
 	case first >= 0:
 		res := d.Attempts[first].Result
 		best := res.Best()
@@ -395,6 +419,15 @@ func (p *Placer) keep(d *Decision, req *Request, prev fleetv1alpha1.PlacementDec
 	if len(notes) > 0 {
 		d.Message += "; " + strings.Join(notes, "; ")
 	}
+}
+
+// restoredNote tells, in the Placed message, that the decision was restored
+// from the binding.
+func restoredNote(d *Decision) string {
+	if !d.Restored {
+		return ""
+	}
+	return fmt.Sprintf("; restored from the provider ServiceWork on %s after status.placement was lost", d.Previous)
 }
 
 func keptReason(r string) string {

@@ -31,7 +31,24 @@
 // every RefreshInterval only to refresh the candidates and
 // status.placement.betterCandidate. The fleet.berth.io/replace annotation
 // asks for a new decision; the controller removes it once acted upon and
-// records an Event with its value.
+// records an Event with its value. A new cluster only starts a move: the
+// propagation controller keeps the old provider until the move is complete
+// and acknowledged (fleet.berth.io/accept-move, see package propagation).
+//
+// # The decision outside status
+//
+// Status can be lost (a restore without status, a wipe). The decision a
+// service runs under is also recorded in the hub's etcd, in its provider
+// ServiceWork (package controllers/internal/binding): the work's hub
+// namespace names the cluster, its annotations the strategy, policy and
+// decision time. When status.placement.cluster is empty the Reconciler reads
+// that record (during a move, the move target's) and keeps it, exactly as
+// it keeps a placed service; the Placed message says the decision was
+// restored, a PlacementRestored Event and the result "restored" of
+// berth_placement_decisions_total record it. A policy that is missing or
+// invalid meanwhile does not unplace the service either. An update that
+// removes status.placement.cluster or the Placed condition triggers the
+// restoration at once.
 //
 // # Watches
 //
@@ -45,7 +62,7 @@
 //
 //   - berth_placement_decisions_total{strategy,result}: decisions, result
 //     being scheduled, fallback, unschedulable, replaced, replace_failed,
-//     kept, cluster_gone or error;
+//     kept, cluster_gone, restored or error;
 //   - berth_placement_decision_duration_seconds{strategy}: time to run one
 //     strategy's profile over the fleet;
 //   - berth_placement_unschedulable_total{plugin}: unschedulable decisions

@@ -14,7 +14,10 @@ const (
 	ResultReplaceFailed = "replace_failed"
 	ResultKept          = "kept"
 	ResultClusterGone   = "cluster_gone"
-	ResultError         = "error"
+	// ResultRestored is a decision restored from the provider ServiceWork
+	// after status.placement was lost.
+	ResultRestored = "restored"
+	ResultError    = "error"
 )
 
 var (

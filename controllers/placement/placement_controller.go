@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
@@ -18,11 +19,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	fleetv1alpha1 "github.com/berth-io/berth/apis/fleet/v1alpha1"
+	"github.com/berth-io/berth/controllers/internal/binding"
 	berthplacement "github.com/berth-io/berth/placement"
 	"github.com/berth-io/berth/placement/framework"
 )
@@ -93,6 +96,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		r.RefreshInterval = DefaultRefreshInterval
 	}
 	idx := mgr.GetFieldIndexer()
+	if err := binding.RegisterIndex(ctx, idx); err != nil {
+		return err
+	}
 	if err := idx.IndexField(ctx, &fleetv1alpha1.ManagedService{}, IndexPlacedCluster, func(o client.Object) []string {
 		return []string{o.(*fleetv1alpha1.ManagedService).Status.Placement.Cluster}
 	}); err != nil {
@@ -109,7 +115,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("placement").
 		For(&fleetv1alpha1.ManagedService{}, builder.WithPredicates(predicate.Or(
-			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, placementLost()))).
 		Watches(&fleetv1alpha1.MemberCluster{}, handler.EnqueueRequestsFromMapFunc(r.memberChanged)).
 		Watches(&fleetv1alpha1.PlacementPolicy{}, handler.EnqueueRequestsFromMapFunc(r.policyChanged)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.MaxConcurrentReconciles, 1)}).
@@ -150,10 +156,35 @@ func (r *Reconciler) unplaced(ctx context.Context) []reconcile.Request {
 	return reqs
 }
 
+// placementLost passes updates that removed the decision from status (a
+// wipe, a restore without status), so it is restored from the binding at
+// once rather than at the next refresh.
+func placementLost() predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, ok1 := e.ObjectOld.(*fleetv1alpha1.ManagedService)
+			n, ok2 := e.ObjectNew.(*fleetv1alpha1.ManagedService)
+			if !ok1 || !ok2 {
+				return false
+			}
+			lostCluster := o.Status.Placement.Cluster != "" && n.Status.Placement.Cluster == ""
+			lostCondition := meta.FindStatusCondition(o.Status.Conditions, fleetv1alpha1.ConditionPlaced) != nil &&
+				meta.FindStatusCondition(n.Status.Conditions, fleetv1alpha1.ConditionPlaced) == nil
+			return lostCluster || lostCondition
+		},
+	}
+}
+
 // scope is the state of one reconcile.
 type scope struct {
-	ms       *fleetv1alpha1.ManagedService
-	replace  bool
+	ms      *fleetv1alpha1.ManagedService
+	replace bool
+	// recorded is the decision recorded in the binding, set only when
+	// status.placement.cluster is empty.
+	recorded *fleetv1alpha1.PlacementDecision
 	policy   *berthplacement.Policy
 	decision *berthplacement.Decision
 	// placement and placed are what the status will say.
@@ -180,6 +211,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	}
 	_, replace := ms.Annotations[fleetv1alpha1.AnnotationReplace]
 	s := &scope{ms: ms, replace: replace, placement: *ms.Status.Placement.DeepCopy()}
+	if ms.Status.Placement.Cluster == "" {
+		works, err := binding.List(ctx, r.Client, ms)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if d, ok := binding.Read(ms, works).Recorded(); ok {
+			s.recorded = &d
+		}
+	}
 
 	// The status is written once, at the end, whatever the phases did.
 	defer func() {

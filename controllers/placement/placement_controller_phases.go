@@ -56,6 +56,14 @@ func (r *Reconciler) policyFailed(s *scope, reason, message string) {
 		s.placed = currentPlaced(s.ms)
 		return
 	}
+	if rec := s.recorded; rec != nil {
+		// Status was lost, the binding was not: keep the recorded decision.
+		r.Recorder.Eventf(s.ms, nil, corev1.EventTypeWarning, reason, "Place", "%s; the service stays on %s", message, rec.Cluster)
+		s.placement = *rec.DeepCopy()
+		s.placed = placedCondition{Status: true, Reason: fleetv1alpha1.ReasonScheduled,
+			Message: fmt.Sprintf("Placed on %s; restored from the provider ServiceWork on %s after status.placement was lost; %s", rec.Cluster, rec.Cluster, message)}
+		return
+	}
 	s.placed = placedCondition{Status: false, Reason: reason, Message: message}
 }
 
@@ -162,6 +170,7 @@ func (r *Reconciler) reconcileDecision(ctx context.Context, s *scope) (ctrl.Resu
 		Snapshot:     snap,
 		Replace:      s.replace,
 		PlacedReason: currentPlaced(s.ms).Reason,
+		Recorded:     s.recorded,
 	}, r.Clock.Now())
 	observe(s, d, err)
 	if err != nil {
@@ -187,6 +196,9 @@ func observe(s *scope, d *berthplacement.Decision, err error) {
 		DecisionDuration.WithLabelValues(string(a.Strategy)).Observe(a.Duration.Seconds())
 	}
 	result := ResultKept
+	if d.Restored {
+		result = ResultRestored
+	}
 	switch d.Outcome {
 	case berthplacement.OutcomePlaced:
 		strategy = string(d.Placement.Strategy)

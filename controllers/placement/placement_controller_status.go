@@ -99,6 +99,10 @@ func (r *Reconciler) recordEvents(s *scope) {
 	prev := s.ms.Status.Placement
 	now := s.placement
 	d := s.decision
+	if d != nil && d.Restored && d.Outcome != berthplacement.OutcomePlaced {
+		r.Recorder.Eventf(s.ms, nil, corev1.EventTypeNormal, "PlacementRestored", "Place",
+			"status.placement was lost; restored the decision %s from the provider ServiceWork", now.Cluster)
+	}
 	switch {
 	case d == nil:
 		// A policy problem on an unplaced service.

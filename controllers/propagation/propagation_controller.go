@@ -4,35 +4,32 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	fleetv1alpha1 "github.com/berth-io/berth/apis/fleet/v1alpha1"
-	"github.com/berth-io/berth/controllers/internal/ssa"
+	"github.com/berth-io/berth/controllers/internal/binding"
 )
 
 // FieldOwner is the field manager of everything this controller applies.
 const FieldOwner = "berth-hub-propagation"
 
-// credentialsSuffix ends the name of the credentials Secret the hub copies
-// into a remote consumer's hub namespace.
-const credentialsSuffix = ".credentials"
-
-// Reconciler writes the ServiceWorks of placed ManagedServices and
-// aggregates their status.
+// Reconciler writes the ServiceWorks of placed ManagedServices, moves them
+// between clusters, and aggregates their status.
 type Reconciler struct {
 	// Client reads and writes the hub.
 	Client client.Client
@@ -48,26 +45,28 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Recorder == nil {
 		return errors.New("propagation: Recorder must not be nil")
 	}
+	if err := binding.RegisterIndex(context.Background(), mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("propagation").
 		WithOptions(controller.Options{MaxConcurrentReconciles: 4}).
-		For(&fleetv1alpha1.ManagedService{}).
-		Watches(&fleetv1alpha1.ServiceWork{}, handler.EnqueueRequestsFromMapFunc(workToService)).
+		For(&fleetv1alpha1.ManagedService{}, builder.WithPredicates(serviceChanged())).
+		Watches(&fleetv1alpha1.ServiceWork{}, handler.EnqueueRequestsFromMapFunc(workToService),
+			builder.WithPredicates(workChanged())).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.secretToServices),
-			builder.WithPredicates(hasLabel(fleetv1alpha1.LabelManagedService))).
+			builder.WithPredicates(hasLabel(fleetv1alpha1.LabelManagedService), secretDataChanged())).
 		Complete(r)
 }
 
 // Reconcile brings the ServiceWorks of one ManagedService in line with its
 // placement and reports their status.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
-	log := ctrl.LoggerFrom(ctx)
 	ms := &fleetv1alpha1.ManagedService{}
 	if err := r.Client.Get(ctx, req.NamespacedName, ms); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-
-	works, err := r.listWorks(ctx, ms)
+	works, err := binding.List(ctx, r.Client, ms)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -84,7 +83,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		}
 	}
 
-	desired, err := r.desiredWorks(ctx, ms, works)
+	p, err := r.plan(ctx, ms, works)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -92,37 +91,31 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	// Status is computed from what the spokes reported, whatever happens
 	// below, so a failed write never hides earlier progress.
 	defer func() {
-		if err := r.applyStatus(ctx, ms, desired, works); err != nil {
+		if err := r.applyStatus(ctx, ms, p, works); err != nil {
 			reterr = errors.Join(reterr, err)
 		}
 	}()
 
-	for _, w := range desired {
-		if live := findWork(works, w); live != nil && !live.DeletionTimestamp.IsZero() {
-			continue // comes back once the spoke finished removing it
-		}
-		if err := ssa.Apply(ctx, r.Client, w, FieldOwner); err != nil {
-			return ctrl.Result{}, err
-		}
+	if p.decided == "" {
+		// No decision (unplaced, Placed not True, or status lost before the
+		// placement controller restored it): nothing is written or deleted.
+		return ctrl.Result{}, nil
+	}
+	if err := r.applyWorks(ctx, p, works); err != nil {
+		return ctrl.Result{}, err
 	}
 	if err := r.releaseRemovedWorks(ctx, works); err != nil {
 		return ctrl.Result{}, err
 	}
-	for i := range works {
-		w := &works[i]
-		if containsWork(desired, w) || !w.DeletionTimestamp.IsZero() {
-			continue
-		}
-		log.Info("Deleting ServiceWork the placement no longer needs", "servicework", client.ObjectKeyFromObject(w))
-		if err := r.Client.Delete(ctx, w); client.IgnoreNotFound(err) != nil {
-			return ctrl.Result{}, fmt.Errorf("deleting ServiceWork %s: %w", client.ObjectKeyFromObject(w), err)
-		}
-		r.Recorder.Eventf(ms, nil, corev1.EventTypeNormal, "WorkRemoved", "Propagate",
-			"Removed ServiceWork %s/%s after the placement changed", w.Namespace, w.Name)
+	if err := r.removeSuperseded(ctx, ms, p, works); err != nil {
+		return ctrl.Result{}, err
 	}
 	return ctrl.Result{}, nil
 }
 
+// reconcileDelete deletes every work of a deleted service (its spokes honour
+// deletionPolicy) and the credentials copies, and drops the service's
+// finalizer once the works are gone.
 func (r *Reconciler) reconcileDelete(ctx context.Context, ms *fleetv1alpha1.ManagedService, works []fleetv1alpha1.ServiceWork) error {
 	if !controllerutil.ContainsFinalizer(ms, fleetv1alpha1.FinalizerService) {
 		return nil
@@ -140,7 +133,7 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, ms *fleetv1alpha1.Mana
 	if err := r.releaseRemovedWorks(ctx, works); err != nil {
 		return err
 	}
-	if err := r.deleteCopiedSecrets(ctx, ms); err != nil {
+	if err := r.deleteCopies(ctx, ms, func(*corev1.Secret) bool { return true }); err != nil {
 		return err
 	}
 	if len(pending) > 0 {
@@ -150,7 +143,9 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, ms *fleetv1alpha1.Mana
 			Type: fleetv1alpha1.ConditionPropagated, Status: metav1.ConditionFalse, Reason: "Deleting",
 			Message: fmt.Sprintf("Waiting for the spokes to clean up %v", pending),
 		}
-		return r.applyConditions(ctx, ms, cond)
+		want := currentOwned(ms)
+		want.setCondition(cond)
+		return r.writeStatus(ctx, ms, want)
 	}
 	patch := client.MergeFromWithOptions(ms.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	controllerutil.RemoveFinalizer(ms, fleetv1alpha1.FinalizerService)
@@ -178,206 +173,45 @@ func (r *Reconciler) releaseRemovedWorks(ctx context.Context, works []fleetv1alp
 	return nil
 }
 
-// listWorks returns every ServiceWork of ms, in any member namespace.
-func (r *Reconciler) listWorks(ctx context.Context, ms *fleetv1alpha1.ManagedService) ([]fleetv1alpha1.ServiceWork, error) {
-	list := &fleetv1alpha1.ServiceWorkList{}
-	if err := r.Client.List(ctx, list, client.MatchingLabels{
-		fleetv1alpha1.LabelManagedService: fleetv1alpha1.ServiceLabelValue(ms.Namespace, ms.Name),
-	}); err != nil {
-		return nil, fmt.Errorf("listing ServiceWorks: %w", err)
-	}
-	// The label may be a hash: keep only works that really point at ms.
-	works := list.Items[:0]
-	for _, w := range list.Items {
-		if w.Spec.ServiceRef.Namespace == ms.Namespace && w.Spec.ServiceRef.Name == ms.Name {
-			works = append(works, w)
-		}
-	}
-	return works, nil
-}
-
-// desiredWorks returns the ServiceWorks ms needs at its current placement:
-// none while unplaced, one when co-located, two when remote. For a remote
-// consumer it also copies the provider's credentials Secret.
-func (r *Reconciler) desiredWorks(ctx context.Context, ms *fleetv1alpha1.ManagedService, current []fleetv1alpha1.ServiceWork) ([]*fleetv1alpha1.ServiceWork, error) {
-	provider := ms.Status.Placement.Cluster
-	if provider == "" || !meta.IsStatusConditionTrue(ms.Status.Conditions, fleetv1alpha1.ConditionPlaced) {
-		return nil, nil
-	}
-	consumer := ms.Spec.Consumer.Cluster
-	if provider == consumer {
-		w := newWork(ms, provider, fleetv1alpha1.RoleProvider, fleetv1alpha1.RoleConsumer)
-		w.Spec.Provider = &fleetv1alpha1.ProviderReference{Cluster: provider}
-		return []*fleetv1alpha1.ServiceWork{w}, nil
-	}
-	pw := newWork(ms, provider, fleetv1alpha1.RoleProvider)
-	cw := newWork(ms, consumer, fleetv1alpha1.RoleConsumer)
-	cw.Spec.Provider = &fleetv1alpha1.ProviderReference{Cluster: provider}
-	if live := findWork(current, pw); live != nil {
-		cw.Spec.Provider.Endpoint = live.Status.Endpoint
-		if name := live.Status.CredentialsSecret; name != "" {
-			copied, err := r.copyCredentials(ctx, ms, live, name, cw.Namespace)
-			if err != nil {
-				return nil, err
+// removeSuperseded deletes the provider works no consumer uses any more (the
+// old provider of a completed move, the unused target of a cancelled one),
+// the credentials copies no consumer reads, and the spent accept-move
+// annotation. It acts only once the consumer's spoke applied the binding to
+// the current provider, so consumers never lose the provider they use.
+func (r *Reconciler) removeSuperseded(ctx context.Context, ms *fleetv1alpha1.ManagedService, p *plan, works []fleetv1alpha1.ServiceWork) error {
+	log := ctrl.LoggerFrom(ctx)
+	if p.settled {
+		for _, w := range p.superseded {
+			log.Info("Deleting ServiceWork no consumer uses", "managedService", klog.KObj(ms), "servicework", klog.KObj(w))
+			if err := r.Client.Delete(ctx, w); client.IgnoreNotFound(err) != nil {
+				return fmt.Errorf("deleting ServiceWork %s: %w", client.ObjectKeyFromObject(w), err)
 			}
-			cw.Spec.Provider.CredentialsSecret = copied
+			r.Recorder.Eventf(ms, nil, corev1.EventTypeNormal, "WorkRemoved", "Propagate",
+				"Deleted ServiceWork %s/%s: consumers use the provider on %s (its spoke honours deletionPolicy %s)",
+				w.Namespace, w.Name, p.bound, ms.Spec.DeletionPolicy)
+		}
+		consumerSecret := ""
+		if c := p.binding.Consumer; c != nil && c.Spec.Provider != nil {
+			consumerSecret = c.Spec.Provider.CredentialsSecret
+		}
+		if err := r.deleteCopies(ctx, ms, func(s *corev1.Secret) bool {
+			return s.Namespace == fleetv1alpha1.MemberNamespace(ms.Spec.Consumer.Cluster) &&
+				!p.copies[s.Name] && s.Name != consumerSecret
+		}); err != nil {
+			return err
 		}
 	}
-	return []*fleetv1alpha1.ServiceWork{pw, cw}, nil
-}
-
-func newWork(ms *fleetv1alpha1.ManagedService, member string, roles ...fleetv1alpha1.WorkRole) *fleetv1alpha1.ServiceWork {
-	w := &fleetv1alpha1.ServiceWork{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:       fleetv1alpha1.ServiceKey(ms.Namespace, ms.Name),
-			Namespace:  fleetv1alpha1.MemberNamespace(member),
-			Finalizers: []string{fleetv1alpha1.FinalizerWork},
-			Labels: map[string]string{
-				fleetv1alpha1.LabelManagedService: fleetv1alpha1.ServiceLabelValue(ms.Namespace, ms.Name),
-				fleetv1alpha1.LabelMember:         member,
-			},
-		},
-		Spec: fleetv1alpha1.ServiceWorkSpec{
-			Roles: roles,
-			ServiceRef: fleetv1alpha1.ServiceReference{
-				Namespace: ms.Namespace, Name: ms.Name, UID: string(ms.UID), Generation: ms.Generation,
-			},
-			Consumer: *ms.Spec.Consumer.DeepCopy(),
-		},
-	}
-	// Consumers get the template too: the binding listens on the engine's
-	// standard port.
-	w.Spec.Service = &fleetv1alpha1.ServiceTemplate{
-		Engine:         ms.Spec.Engine,
-		Version:        ms.Spec.Version,
-		Replicas:       ms.Spec.Replicas,
-		Resources:      *ms.Spec.Resources.DeepCopy(),
-		Storage:        *ms.Spec.Storage.DeepCopy(),
-		NodePool:       ms.Spec.NodePool.DeepCopy(),
-		DeletionPolicy: ms.Spec.DeletionPolicy,
-	}
-	return w
-}
-
-// copyCredentials copies the Secret the provider spoke published into the
-// consumer's hub namespace and returns the copy's name.
-func (r *Reconciler) copyCredentials(ctx context.Context, ms *fleetv1alpha1.ManagedService, provider *fleetv1alpha1.ServiceWork, name, consumerNS string) (string, error) {
-	src := &corev1.Secret{}
-	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: provider.Namespace, Name: name}, src); err != nil {
-		if apierrors.IsNotFound(err) {
-			return "", nil // not published yet; its creation triggers us
-		}
-		return "", fmt.Errorf("reading published credentials %s/%s: %w", provider.Namespace, name, err)
-	}
-	dst := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:      fleetv1alpha1.ServiceKey(ms.Namespace, ms.Name) + credentialsSuffix,
-			Namespace: consumerNS,
-			Labels: map[string]string{
-				fleetv1alpha1.LabelManagedService: fleetv1alpha1.ServiceLabelValue(ms.Namespace, ms.Name),
-			},
-		},
-		Type: src.Type,
-		Data: src.Data,
-	}
-	if err := ssa.Apply(ctx, r.Client, dst, FieldOwner); err != nil {
-		return "", err
-	}
-	return dst.Name, nil
-}
-
-func (r *Reconciler) deleteCopiedSecrets(ctx context.Context, ms *fleetv1alpha1.ManagedService) error {
-	list := &corev1.SecretList{}
-	if err := r.Client.List(ctx, list, client.MatchingLabels{
-		fleetv1alpha1.LabelManagedService: fleetv1alpha1.ServiceLabelValue(ms.Namespace, ms.Name),
-	}); err != nil {
-		return fmt.Errorf("listing copied credentials: %w", err)
-	}
-	for i := range list.Items {
-		s := &list.Items[i]
-		if s.Name != fleetv1alpha1.ServiceKey(ms.Namespace, ms.Name)+credentialsSuffix {
-			continue // published by a provider spoke; the spoke removes it
-		}
-		if err := r.Client.Delete(ctx, s); client.IgnoreNotFound(err) != nil {
-			return fmt.Errorf("deleting copied credentials %s: %w", client.ObjectKeyFromObject(s), err)
+	if p.removeAck {
+		patch := client.MergeFrom(ms.DeepCopy())
+		delete(ms.Annotations, fleetv1alpha1.AnnotationAcceptMove)
+		if err := r.Client.Patch(ctx, ms, patch); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("removing the %s annotation: %w", fleetv1alpha1.AnnotationAcceptMove, err)
 		}
 	}
 	return nil
 }
 
-// applyStatus applies the fields of ManagedService status this controller
-// owns.
-func (r *Reconciler) applyStatus(ctx context.Context, ms *fleetv1alpha1.ManagedService, desired []*fleetv1alpha1.ServiceWork, works []fleetv1alpha1.ServiceWork) error {
-	s := summarize(ms, desired, works)
-	conds := []metav1.Condition{s.Propagated, s.Ready}
-	status := map[string]any{"observedGeneration": ms.Status.ObservedGeneration}
-	if s.Propagated.Status == metav1.ConditionTrue {
-		status["observedGeneration"] = ms.Generation
-	}
-	if s.Endpoint != nil {
-		ep, err := ssa.ToMap(s.Endpoint)
-		if err != nil {
-			return err
-		}
-		status["endpoint"] = ep
-	}
-	status["readyReplicas"] = int64(s.ReadyReplicas)
-	if wasReady := meta.IsStatusConditionTrue(ms.Status.Conditions, fleetv1alpha1.ConditionReady); wasReady != (s.Ready.Status == metav1.ConditionTrue) {
-		r.Recorder.Eventf(ms, nil, corev1.EventTypeNormal, s.Ready.Reason, "Propagate", "Ready=%s: %s", s.Ready.Status, s.Ready.Message)
-	}
-	return r.applyStatusFields(ctx, ms, status, conds...)
-}
-
-func (r *Reconciler) applyConditions(ctx context.Context, ms *fleetv1alpha1.ManagedService, conds ...metav1.Condition) error {
-	status := map[string]any{"observedGeneration": ms.Status.ObservedGeneration, "readyReplicas": int64(ms.Status.ReadyReplicas)}
-	if ms.Status.Endpoint != nil {
-		ep, err := ssa.ToMap(ms.Status.Endpoint)
-		if err != nil {
-			return err
-		}
-		status["endpoint"] = ep
-	}
-	ready := meta.FindStatusCondition(ms.Status.Conditions, fleetv1alpha1.ConditionReady)
-	if ready != nil {
-		conds = append(conds, *ready)
-	}
-	return r.applyStatusFields(ctx, ms, status, conds...)
-}
-
-// applyStatusFields applies status plus conds, keeping each condition's
-// lastTransitionTime when its status did not change.
-func (r *Reconciler) applyStatusFields(ctx context.Context, ms *fleetv1alpha1.ManagedService, status map[string]any, conds ...metav1.Condition) error {
-	existing := slices.Clone(ms.Status.Conditions)
-	var list []any
-	for _, c := range conds {
-		c.ObservedGeneration = ms.Generation
-		meta.SetStatusCondition(&existing, c)
-		merged := meta.FindStatusCondition(existing, c.Type)
-		m, err := ssa.ToMap(merged)
-		if err != nil {
-			return err
-		}
-		list = append(list, m)
-	}
-	status["conditions"] = list
-	gvk := fleetv1alpha1.GroupVersion.WithKind("ManagedService")
-	return ssa.ApplyStatus(ctx, r.Client, gvk, client.ObjectKeyFromObject(ms), status, FieldOwner)
-}
-
-func containsWork(desired []*fleetv1alpha1.ServiceWork, w *fleetv1alpha1.ServiceWork) bool {
-	return slices.ContainsFunc(desired, func(d *fleetv1alpha1.ServiceWork) bool {
-		return d.Namespace == w.Namespace && d.Name == w.Name
-	})
-}
-
-func findWork(works []fleetv1alpha1.ServiceWork, want *fleetv1alpha1.ServiceWork) *fleetv1alpha1.ServiceWork {
-	for i := range works {
-		if works[i].Namespace == want.Namespace && works[i].Name == want.Name {
-			return &works[i]
-		}
-	}
-	return nil
-}
+// Watch mappings and predicates.
 
 func workToService(_ context.Context, obj client.Object) []reconcile.Request {
 	w, ok := obj.(*fleetv1alpha1.ServiceWork)
@@ -408,4 +242,80 @@ func hasLabel(key string) predicate.Predicate {
 		_, ok := o.GetLabels()[key]
 		return ok
 	})
+}
+
+// resync reports whether an update event is a periodic resync (the same
+// object twice); resyncs pass every predicate, as a safety net that writes
+// nothing when nothing changed.
+func resync(e event.UpdateEvent) bool {
+	return e.ObjectOld.GetResourceVersion() == e.ObjectNew.GetResourceVersion()
+}
+
+// metaChanged reports whether what every controller reacts to in metadata
+// changed: generation, deletion or finalizers.
+func metaChanged(o, n client.Object) bool {
+	return o.GetGeneration() != n.GetGeneration() ||
+		o.GetDeletionTimestamp().IsZero() != n.GetDeletionTimestamp().IsZero() ||
+		!equality.Semantic.DeepEqual(o.GetFinalizers(), n.GetFinalizers())
+}
+
+// serviceChanged passes ManagedService updates that change what this
+// controller does: the spec, the annotations (fleet.berth.io/accept-move),
+// deletion and finalizers, the decision (status.placement.cluster and the
+// Placed status), and the loss of the conditions it owns. Its own status
+// writes and the placement controller's candidate refreshes are filtered
+// out.
+func serviceChanged() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, ok1 := e.ObjectOld.(*fleetv1alpha1.ManagedService)
+			n, ok2 := e.ObjectNew.(*fleetv1alpha1.ManagedService)
+			if !ok1 || !ok2 || resync(e) || metaChanged(o, n) {
+				return true
+			}
+			return !equality.Semantic.DeepEqual(o.Annotations, n.Annotations) ||
+				o.Status.Placement.Cluster != n.Status.Placement.Cluster ||
+				placedStatus(o) != placedStatus(n) ||
+				meta.FindStatusCondition(n.Status.Conditions, fleetv1alpha1.ConditionPropagated) == nil ||
+				meta.FindStatusCondition(n.Status.Conditions, fleetv1alpha1.ConditionReady) == nil
+		},
+	}
+}
+
+func placedStatus(ms *fleetv1alpha1.ManagedService) metav1.ConditionStatus {
+	if c := meta.FindStatusCondition(ms.Status.Conditions, fleetv1alpha1.ConditionPlaced); c != nil {
+		return c.Status
+	}
+	return ""
+}
+
+// workChanged passes ServiceWork updates made by spokes (status) and the
+// ones that change the work's life (generation, deletion, finalizers). The
+// hub's own metadata-only applies are filtered out.
+func workChanged() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, ok1 := e.ObjectOld.(*fleetv1alpha1.ServiceWork)
+			n, ok2 := e.ObjectNew.(*fleetv1alpha1.ServiceWork)
+			if !ok1 || !ok2 || resync(e) || metaChanged(o, n) {
+				return true
+			}
+			return !equality.Semantic.DeepEqual(o.Status, n.Status)
+		},
+	}
+}
+
+// secretDataChanged passes Secret updates that change the credentials.
+func secretDataChanged() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, ok1 := e.ObjectOld.(*corev1.Secret)
+			n, ok2 := e.ObjectNew.(*corev1.Secret)
+			if !ok1 || !ok2 || resync(e) {
+				return true
+			}
+			return o.Type != n.Type || !equality.Semantic.DeepEqual(o.Data, n.Data) ||
+				o.GetDeletionTimestamp().IsZero() != n.GetDeletionTimestamp().IsZero()
+		},
+	}
 }

@@ -1,17 +1,23 @@
 package propagation
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	fleetv1alpha1 "github.com/berth-io/berth/apis/fleet/v1alpha1"
+	"github.com/berth-io/berth/controllers/internal/ssa"
 )
 
-// summary is the part of ManagedService status this controller owns.
+// summary is the part of ManagedService status computed from the works.
 type summary struct {
 	Propagated    metav1.Condition
 	Ready         metav1.Condition
@@ -19,22 +25,17 @@ type summary struct {
 	ReadyReplicas int32
 }
 
-// summarize computes status from the desired works and the live ones.
-func summarize(ms *fleetv1alpha1.ManagedService, desired []*fleetv1alpha1.ServiceWork, live []fleetv1alpha1.ServiceWork) summary {
-	s := summary{
-		Propagated: setPropagatedCondition(ms, desired, live),
-	}
-	var provider, consumer *fleetv1alpha1.ServiceWork
-	for _, d := range desired {
-		w := findWork(live, d)
-		if w == nil {
-			continue
-		}
-		if slices.Contains(w.Spec.Roles, fleetv1alpha1.RoleProvider) {
-			provider = w
-		}
-		if slices.Contains(w.Spec.Roles, fleetv1alpha1.RoleConsumer) {
-			consumer = w
+// summarize computes status from the desired works, the works that serve
+// the consumers (the bound provider's and the consumer's) and the live
+// ones. Propagated covers every desired work, a move target included; Ready
+// only the serving ones, so a move in progress does not make a serving
+// service unready.
+func summarize(ms *fleetv1alpha1.ManagedService, desired []*fleetv1alpha1.ServiceWork, provider, consumer *fleetv1alpha1.ServiceWork, live []fleetv1alpha1.ServiceWork) summary {
+	s := summary{Propagated: setPropagatedCondition(ms, desired, live)}
+	var serving []*fleetv1alpha1.ServiceWork
+	for _, w := range []*fleetv1alpha1.ServiceWork{provider, consumer} {
+		if w != nil && !slices.ContainsFunc(serving, func(o *fleetv1alpha1.ServiceWork) bool { return o.Namespace == w.Namespace }) {
+			serving = append(serving, w)
 		}
 	}
 	if provider != nil {
@@ -43,7 +44,7 @@ func summarize(ms *fleetv1alpha1.ManagedService, desired []*fleetv1alpha1.Servic
 	if consumer != nil && consumer.Status.Endpoint != nil {
 		s.Endpoint = consumer.Status.Endpoint.DeepCopy()
 	}
-	s.Ready = setReadyCondition(s.Propagated, provider, consumer)
+	s.Ready = setReadyCondition(setPropagatedCondition(ms, serving, live), provider, consumer)
 	return s
 }
 
@@ -130,4 +131,119 @@ func setReadyCondition(propagated metav1.Condition, provider, consumer *fleetv1a
 		cond.Message = fmt.Sprintf("%d replica(s) ready; apps use %s:%d", provider.Status.ReadyReplicas, consumer.Status.Endpoint.Host, consumer.Status.Endpoint.Port)
 	}
 	return cond
+}
+
+// ownedStatus is the part of ManagedService status this controller owns.
+type ownedStatus struct {
+	ObservedGeneration int64
+	// Conditions: Propagated, Ready and, once a move happened, Moving.
+	Conditions    []metav1.Condition
+	Endpoint      *fleetv1alpha1.Endpoint
+	ReadyReplicas int32
+}
+
+// currentOwned reads the owned part of ms's status.
+func currentOwned(ms *fleetv1alpha1.ManagedService) ownedStatus {
+	o := ownedStatus{
+		ObservedGeneration: ms.Status.ObservedGeneration,
+		Endpoint:           ms.Status.Endpoint.DeepCopy(),
+		ReadyReplicas:      ms.Status.ReadyReplicas,
+	}
+	for _, t := range []string{fleetv1alpha1.ConditionPropagated, fleetv1alpha1.ConditionReady, fleetv1alpha1.ConditionMoving} {
+		if c := meta.FindStatusCondition(ms.Status.Conditions, t); c != nil {
+			o.Conditions = append(o.Conditions, *c)
+		}
+	}
+	return o
+}
+
+// setCondition replaces or adds c.
+func (o *ownedStatus) setCondition(c metav1.Condition) {
+	for i := range o.Conditions {
+		if o.Conditions[i].Type == c.Type {
+			o.Conditions[i] = c
+			return
+		}
+	}
+	o.Conditions = append(o.Conditions, c)
+}
+
+// applyStatus writes what the works say, when it differs from the status.
+func (r *Reconciler) applyStatus(ctx context.Context, ms *fleetv1alpha1.ManagedService, p *plan, works []fleetv1alpha1.ServiceWork) error {
+	desired := p.desired
+	if p.decided == "" {
+		// Without a decision, report on the works as they are.
+		for i := range works {
+			if works[i].DeletionTimestamp.IsZero() {
+				desired = append(desired, &works[i])
+			}
+		}
+	}
+	s := summarize(ms, desired, p.binding.Providers[p.bound], p.binding.Consumer, works)
+	want := currentOwned(ms)
+	want.setCondition(s.Propagated)
+	want.setCondition(s.Ready)
+	prevMoving := meta.FindStatusCondition(ms.Status.Conditions, fleetv1alpha1.ConditionMoving)
+	if p.moving != nil {
+		want.setCondition(*p.moving)
+	}
+	if s.Propagated.Status == metav1.ConditionTrue {
+		want.ObservedGeneration = ms.Generation
+	}
+	want.Endpoint = s.Endpoint
+	want.ReadyReplicas = s.ReadyReplicas
+	if err := r.writeStatus(ctx, ms, want); err != nil {
+		return err
+	}
+	if wasReady := meta.IsStatusConditionTrue(ms.Status.Conditions, fleetv1alpha1.ConditionReady); wasReady != (s.Ready.Status == metav1.ConditionTrue) {
+		r.Recorder.Eventf(ms, nil, corev1.EventTypeNormal, s.Ready.Reason, "Propagate", "Ready=%s: %s", s.Ready.Status, s.Ready.Message)
+	}
+	r.recordMoveEvents(ms, prevMoving, p.moving, p)
+	return nil
+}
+
+// writeStatus applies want with server-side apply when it differs from the
+// status in anything but lastTransitionTime, which moves only when a
+// condition's status does.
+func (r *Reconciler) writeStatus(ctx context.Context, ms *fleetv1alpha1.ManagedService, want ownedStatus) error {
+	now := metav1.NewTime(time.Now())
+	changed := want.ObservedGeneration != ms.Status.ObservedGeneration ||
+		want.ReadyReplicas != ms.Status.ReadyReplicas ||
+		!equality.Semantic.DeepEqual(want.Endpoint, ms.Status.Endpoint)
+	conds := make([]any, 0, len(want.Conditions))
+	for _, c := range want.Conditions {
+		c.ObservedGeneration = ms.Generation
+		c.LastTransitionTime = now
+		if old := meta.FindStatusCondition(ms.Status.Conditions, c.Type); old != nil {
+			if old.Status == c.Status {
+				c.LastTransitionTime = old.LastTransitionTime
+			}
+			changed = changed || old.Status != c.Status || old.Reason != c.Reason || old.Message != c.Message ||
+				old.ObservedGeneration != c.ObservedGeneration
+		} else {
+			changed = true
+		}
+		m, err := ssa.ToMap(&c)
+		if err != nil {
+			return err
+		}
+		conds = append(conds, m)
+	}
+	if !changed {
+		return nil
+	}
+	status := map[string]any{
+		"observedGeneration": want.ObservedGeneration,
+		"readyReplicas":      int64(want.ReadyReplicas),
+		"conditions":         conds,
+	}
+	if want.Endpoint != nil {
+		ep, err := ssa.ToMap(want.Endpoint)
+		if err != nil {
+			return err
+		}
+		status["endpoint"] = ep
+	}
+	gvk := fleetv1alpha1.GroupVersion.WithKind("ManagedService")
+	return ssa.ApplyStatus(ctx, r.Client, gvk, client.ObjectKeyFromObject(ms), status, FieldOwner)
 }

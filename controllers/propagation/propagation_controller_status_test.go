@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	fleetv1alpha1 "github.com/berth-io/berth/apis/fleet/v1alpha1"
+	"github.com/berth-io/berth/controllers/internal/binding"
 )
 
 type workOpt func(*fleetv1alpha1.ServiceWork)
@@ -37,9 +38,13 @@ func conflict(w *fleetv1alpha1.ServiceWork) {
 
 func TestSummarize(t *testing.T) {
 	ms := &fleetv1alpha1.ManagedService{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "orders", Generation: 2}}
+	ms.Spec.Consumer.Cluster = "w1"
 	colocated := newWork(ms, "w1", fleetv1alpha1.RoleProvider, fleetv1alpha1.RoleConsumer)
+	colocated.Spec.Provider = &fleetv1alpha1.ProviderReference{Cluster: "w1"}
 	provider := newWork(ms, "s1", fleetv1alpha1.RoleProvider)
+	target := newWork(ms, "s2", fleetv1alpha1.RoleProvider)
 	consumer := newWork(ms, "w1", fleetv1alpha1.RoleConsumer)
+	consumer.Spec.Provider = &fleetv1alpha1.ProviderReference{Cluster: "s1"}
 	live := func(d *fleetv1alpha1.ServiceWork, opts ...workOpt) fleetv1alpha1.ServiceWork {
 		w := d.DeepCopy()
 		w.Generation = 1
@@ -80,6 +85,9 @@ func TestSummarize(t *testing.T) {
 		{name: "remote, binding missing", desired: []*fleetv1alpha1.ServiceWork{provider, consumer},
 			live:           []fleetv1alpha1.ServiceWork{live(provider, applied, available), live(consumer, applied)},
 			wantPropagated: metav1.ConditionTrue, wantPropReason: fleetv1alpha1.ReasonWorkApplied, wantReady: metav1.ConditionFalse, wantReadyReas: fleetv1alpha1.ReasonBindingMissing},
+		{name: "moving: the target is pending, the old provider serves", desired: []*fleetv1alpha1.ServiceWork{provider, target, consumer},
+			live:           []fleetv1alpha1.ServiceWork{live(provider, applied, available), live(target), live(consumer, applied, bound)},
+			wantPropagated: metav1.ConditionFalse, wantPropReason: fleetv1alpha1.ReasonWorkPending, wantReady: metav1.ConditionTrue, wantReadyReas: fleetv1alpha1.ReasonEngineReady, wantEndpoint: true},
 		{name: "remote ready", desired: []*fleetv1alpha1.ServiceWork{provider, consumer},
 			live:           []fleetv1alpha1.ServiceWork{live(provider, applied, available), live(consumer, applied, bound)},
 			wantPropagated: metav1.ConditionTrue, wantPropReason: fleetv1alpha1.ReasonWorkApplied, wantReady: metav1.ConditionTrue, wantReadyReas: fleetv1alpha1.ReasonEngineReady, wantEndpoint: true},
@@ -87,7 +95,8 @@ func TestSummarize(t *testing.T) {
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			s := summarize(ms, tc.desired, tc.live)
+			b := binding.Read(ms, tc.live)
+			s := summarize(ms, tc.desired, b.Providers[b.Bound], b.Consumer, tc.live)
 			g.Expect(s.Propagated.Status).To(Equal(tc.wantPropagated), s.Propagated.Message)
 			g.Expect(s.Propagated.Reason).To(Equal(tc.wantPropReason))
 			g.Expect(s.Ready.Status).To(Equal(tc.wantReady), s.Ready.Message)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"testing"
+	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -12,14 +13,26 @@ import (
 	"github.com/berth-io/berth/e2e/framework"
 )
 
-var k8sClient client.Client
+// syncPeriod is short so that tests see informer resyncs reach the
+// Reconciler (and write nothing).
+const syncPeriod = 3 * time.Second
+
+var (
+	env        *framework.Envtest
+	k8sClient  client.Client
+	reconciler *propagation.Reconciler
+)
 
 func TestMain(m *testing.M) {
 	os.Exit(framework.RunSuite(m, framework.Suite{
-		Setup: func(_ context.Context, env *framework.Envtest, mgr ctrl.Manager) error {
-			k8sClient = env.Client
-			r := &propagation.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("propagation")}
-			return r.SetupWithManager(mgr)
+		Manager: func(o *ctrl.Options) {
+			sp := syncPeriod
+			o.Cache.SyncPeriod = &sp
+		},
+		Setup: func(_ context.Context, e *framework.Envtest, mgr ctrl.Manager) error {
+			env, k8sClient = e, e.Client
+			reconciler = &propagation.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("propagation")}
+			return reconciler.SetupWithManager(mgr)
 		},
 	}))
 }

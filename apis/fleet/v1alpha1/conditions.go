@@ -20,6 +20,13 @@ const (
 	// ConditionReady is set on a ManagedService when the engine reports
 	// ready and the consumer binding exists.
 	ConditionReady = "Ready"
+	// ConditionMoving is set on a ManagedService whose placement names
+	// another cluster than the provider its consumers use. It is True while
+	// the move waits for the new provider, for the acknowledgement
+	// (AnnotationAcceptMove) or for the old provider's removal, and False
+	// (reason MoveCompleted or MoveCancelled) afterwards. It is absent for a
+	// service that never moved.
+	ConditionMoving = "Moving"
 
 	// ConditionApplied is set on a ServiceWork once every rendered object
 	// was applied.
@@ -117,6 +124,27 @@ const (
 	ReasonEngineNotReady = "EngineNotReady"
 	// ReasonBindingMissing means the consumer binding does not exist yet.
 	ReasonBindingMissing = "BindingMissing"
+
+	// ReasonMoveWaitingForTarget (Moving=True) means the new provider's
+	// ServiceWork is not Available yet (or, for a remote consumer, has not
+	// published its endpoint and credentials); consumers keep the old one.
+	ReasonMoveWaitingForTarget = "MoveWaitingForTarget"
+	// ReasonMoveWaitingForAcknowledgement (Moving=True) means the new
+	// provider is Available and the move waits for AnnotationAcceptMove
+	// naming the target cluster; consumers keep the old provider.
+	ReasonMoveWaitingForAcknowledgement = "MoveWaitingForAcknowledgement"
+	// ReasonMoveRemovingOldProvider (Moving=True) means consumers were
+	// switched to the new provider and the old provider's ServiceWork is
+	// being removed (after the consumer spoke applied the switch; its spoke
+	// then honours deletionPolicy).
+	ReasonMoveRemovingOldProvider = "MoveRemovingOldProvider"
+	// ReasonMoveCompleted (Moving=False) means consumers use the new
+	// provider and the old provider's ServiceWork is gone.
+	ReasonMoveCompleted = "MoveCompleted"
+	// ReasonMoveCancelled (Moving=False) means the placement went back to
+	// the provider the consumers use before the move completed; the unused
+	// new provider is removed.
+	ReasonMoveCancelled = "MoveCancelled"
 )
 
 // TaintKeyUnreachable is the key of the NoPlace taint the hub adds to a
@@ -130,8 +158,33 @@ const (
 	// AnnotationMemberName on a CAPI Cluster sets the member's name.
 	AnnotationMemberName = "fleet.berth.io/member-name"
 	// AnnotationReplace on a ManagedService asks the hub to place it again.
-	// Its value is free text recorded in an Event.
+	// Its value is free text recorded in an Event. A new cluster starts a
+	// move (see AnnotationAcceptMove); nothing is removed by the request.
 	AnnotationReplace = "fleet.berth.io/replace"
+	// AnnotationAcceptMove on a ManagedService acknowledges a move: its
+	// value must be the name of the move's target cluster (the Moving
+	// condition names it), meaning "I accept an empty database on that
+	// cluster". Once the new provider is Available and this annotation names
+	// it, the hub switches the consumers to the new provider, then deletes
+	// the old provider's ServiceWork (its spoke honours deletionPolicy), then
+	// removes the annotation. A value naming another cluster is ignored and
+	// reported (Moving message and a MoveAcknowledgementIgnored Event), so a
+	// stale acknowledgement cannot approve a different move. It may be set
+	// before the move starts.
+	AnnotationAcceptMove = "fleet.berth.io/accept-move"
+	// AnnotationSpecHash on a ServiceWork is the hash of everything the hub
+	// applied (labels, annotations, finalizers and spec). The hub applies a
+	// work only when its desired hash differs from this one.
+	AnnotationSpecHash = "fleet.berth.io/spec-hash"
+	// AnnotationPlacementStrategy on a provider ServiceWork records the
+	// strategy of the placement decision the work realises.
+	AnnotationPlacementStrategy = "fleet.berth.io/placement-strategy"
+	// AnnotationPlacementPolicy on a provider ServiceWork records the
+	// PlacementPolicy of that decision, if any.
+	AnnotationPlacementPolicy = "fleet.berth.io/placement-policy"
+	// AnnotationDecidedAt on a provider ServiceWork records when that
+	// decision was made (RFC 3339).
+	AnnotationDecidedAt = "fleet.berth.io/decided-at"
 	// LabelServiceWork is set on every object a spoke renders; its value is
 	// ServiceLabelValue of the ManagedService the owning ServiceWork realises
 	// (a spoke only handles works of its own hub namespace, so this names

@@ -116,6 +116,17 @@ type Candidate struct {
 }
 
 // PlacementDecision is where a service was placed and why.
+//
+// Status is not the only record of the decision. The decision a service runs
+// under lives in the hub's etcd as its provider ServiceWork (the binding, as
+// Karmada keeps its decision in ResourceBinding.spec): the work's namespace
+// names the cluster, and its fleet.berth.io/placement-strategy,
+// fleet.berth.io/placement-policy and fleet.berth.io/decided-at annotations
+// the rest. When status.placement is empty (status lost in a restore, or
+// wiped) the placement controller restores the decision from that work
+// (during a move, from the move target's work) instead of deciding again, and
+// the propagation controller neither writes nor deletes any ServiceWork while
+// there is no decision (status.placement.cluster empty or Placed not True).
 type PlacementDecision struct {
 	// Cluster is the chosen member; empty while unplaced.
 	// +optional
@@ -149,7 +160,21 @@ type ManagedServiceStatus struct {
 	// ObservedGeneration is the generation the status describes.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
-	// Conditions: Placed, Propagated, Ready.
+	// Conditions: Placed, Propagated, Ready, and Moving while (and after)
+	// the service moves to another cluster.
+	//
+	// A move happens when the placement names a cluster other than the
+	// provider the consumers use (the fleet.berth.io/replace annotation, a
+	// policy change). The hub creates the new provider's ServiceWork and
+	// keeps the old one; consumers keep the old endpoint and credentials.
+	// Moving=True says what the move waits for: MoveWaitingForTarget (the
+	// new provider is not Available yet) or MoveWaitingForAcknowledgement
+	// (set the fleet.berth.io/accept-move annotation to the target cluster
+	// to accept an empty database there). Then the consumers are switched,
+	// the old provider's ServiceWork is deleted (MoveRemovingOldProvider;
+	// its spoke honours deletionPolicy, Retain keeps the data there), the
+	// annotation is removed and Moving becomes False with reason
+	// MoveCompleted.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

@@ -11,6 +11,13 @@ type WorkRole string
 
 // Work roles. A co-located service gets one ServiceWork carrying both roles,
 // so its credentials never leave the cluster.
+//
+// The hub keeps at most one ServiceWork per service and member, so a member
+// that both runs a provider and hosts the consumer carries both roles. While
+// a service moves, the old provider's work stays until the move completes
+// (see ManagedServiceStatus.Conditions), so up to two members carry role
+// Provider; the consumer's work names, in spec.provider.cluster, the one its
+// apps use.
 const (
 	// RoleProvider runs and isolates the service.
 	RoleProvider WorkRole = "Provider"
@@ -56,7 +63,14 @@ type ServiceTemplate struct {
 
 // ProviderReference tells a consumer spoke where the service runs.
 type ProviderReference struct {
-	// Cluster is the provider member's name.
+	// Cluster is the provider member's name: the provider the consumer's
+	// apps use. It is the hub's record of the binding, and changes only when
+	// a move completes. A work with both roles whose cluster names another
+	// member (a move to the consumer's cluster that is not acknowledged yet)
+	// runs the new provider here but binds the consumer namespaces to that
+	// other member, through endpoint and credentialsSecret, exactly as a
+	// consumer-only work does; once it names this member the binding is
+	// local.
 	Cluster string `json:"cluster"`
 	// Endpoint reachable from the consumer cluster; empty until the
 	// provider reported it.
@@ -140,6 +154,12 @@ type ServiceWorkStatus struct {
 }
 
 // ServiceWork is the spec one spoke must realise for one ManagedService.
+//
+// A provider ServiceWork is also the hub's durable record of the placement
+// decision (the binding): see PlacementDecision. Only two things make the hub
+// delete a provider work: the deletion of its ManagedService, and a
+// completed, acknowledged move (or the cancellation of a move whose new
+// provider no consumer ever used).
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
