@@ -88,9 +88,17 @@ func Rules() []rbacv1.PolicyRule {
 		// Inventory: node pools, requested resources, capabilities.
 		{APIGroups: []string{""}, Resources: []string{"nodes", "pods"}, Verbs: readOnly},
 		{APIGroups: []string{"apiextensions.k8s.io"}, Resources: []string{"customresourcedefinitions"}, Verbs: readOnly},
-		// Readiness of operator-managed workloads (the rfr-/rfs- Redis workloads).
+		// Readiness of operator-managed workloads (the rfr-/rfs- Redis
+		// workloads), and operator discovery: where each operator's
+		// Deployment runs (inventory.DiscoverOperatorNamespaces).
 		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: readOnly},
-		// What the spoke renders: the service, its guard rails and the consumer binding.
+		// Operator discovery: which ServiceAccounts a ClusterRole lets write
+		// an operator's resources. Read through informers only: no get, and
+		// never a write (that would be privilege escalation).
+		{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"clusterroles", "clusterrolebindings"}, Verbs: []string{"list", "watch"}},
+		// What the spoke renders: the service, its guard rails and the
+		// consumer binding; also the spoke's own system namespace (created
+		// when missing) and the per-work record ConfigMaps in it.
 		{APIGroups: []string{""}, Resources: []string{
 			"namespaces", "services", "secrets", "configmaps", "serviceaccounts",
 			"persistentvolumeclaims", "resourcequotas", "limitranges",

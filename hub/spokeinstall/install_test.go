@@ -2,13 +2,16 @@ package spokeinstall
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	. "github.com/onsi/gomega"
+	rbacv1 "k8s.io/api/rbac/v1"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 
 	"github.com/berth-io/berth/spoke/agent"
+	"github.com/berth-io/berth/spoke/inventory"
 )
 
 func TestOptionsValidate(t *testing.T) {
@@ -45,7 +48,67 @@ func TestRulesAreExplicit(t *testing.T) {
 		g.Expect(r.APIGroups).NotTo(ContainElement("*"))
 		g.Expect(r.Resources).NotTo(ContainElement("*"))
 		g.Expect(r.Verbs).NotTo(ContainElements("*", "escalate", "bind", "impersonate"))
-		g.Expect(r.Resources).NotTo(ContainElements("clusterroles", "clusterrolebindings", "customresourcedefinitions/status", "nodes/proxy"))
+		g.Expect(r.Resources).NotTo(ContainElements("customresourcedefinitions/status", "nodes/proxy"))
+		if slices.Contains(r.Resources, "clusterroles") || slices.Contains(r.Resources, "clusterrolebindings") {
+			g.Expect(r.Verbs).To(ConsistOf("list", "watch"), "cluster RBAC is only ever watched (operator discovery)")
+		}
+	}
+}
+
+// grants reports whether rules allow verb on group/resource.
+func grants(rules []rbacv1.PolicyRule, group, resource, verb string) bool {
+	for _, r := range rules {
+		if slices.Contains(r.APIGroups, group) && slices.Contains(r.Resources, resource) && slices.Contains(r.Verbs, verb) && len(r.ResourceNames) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func TestRulesGrantWhatTheSpokeNeeds(t *testing.T) {
+	testCases := []struct {
+		name                  string
+		group, resource, verb string
+	}{
+		// Operator discovery (inventory.DiscoverOperatorNamespaces).
+		{"watch ClusterRoles", "rbac.authorization.k8s.io", "clusterroles", "watch"},
+		{"list ClusterRoles", "rbac.authorization.k8s.io", "clusterroles", "list"},
+		{"watch ClusterRoleBindings", "rbac.authorization.k8s.io", "clusterrolebindings", "watch"},
+		{"list ClusterRoleBindings", "rbac.authorization.k8s.io", "clusterrolebindings", "list"},
+		{"watch Deployments", "apps", "deployments", "watch"},
+		{"list Deployments", "apps", "deployments", "list"},
+		// The applied-work record in the spoke's system namespace.
+		{"create the system namespace", "", "namespaces", "create"},
+		{"create records", "", "configmaps", "create"},
+		{"update records", "", "configmaps", "update"},
+		{"delete records", "", "configmaps", "delete"},
+		{"watch records", "", "configmaps", "watch"},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			NewWithT(t).Expect(grants(Rules(), tc.group, tc.resource, tc.verb)).To(BeTrue())
+		})
+	}
+	// And no write on cluster RBAC.
+	g := NewWithT(t)
+	for _, verb := range []string{"get", "create", "update", "patch", "delete"} {
+		g.Expect(grants(Rules(), "rbac.authorization.k8s.io", "clusterroles", verb)).To(BeFalse(), verb)
+		g.Expect(grants(Rules(), "rbac.authorization.k8s.io", "clusterrolebindings", verb)).To(BeFalse(), verb)
+	}
+}
+
+// TestRulesCoverTheInventory checks that an installed spoke holds every
+// cluster-wide permission its inventory Collector asks for.
+func TestRulesCoverTheInventory(t *testing.T) {
+	g := NewWithT(t)
+	for _, r := range inventory.PolicyRules() {
+		for _, group := range r.APIGroups {
+			for _, resource := range r.Resources {
+				for _, verb := range r.Verbs {
+					g.Expect(grants(Rules(), group, resource, verb)).To(BeTrue(), "%s %s/%s", verb, group, resource)
+				}
+			}
+		}
 	}
 }
 

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -33,6 +36,10 @@ type Snapshot struct {
 	NodePools []fleetv1alpha1.NodePool
 	// Capabilities of the cluster.
 	Capabilities fleetv1alpha1.Capabilities
+	// OperatorNamespaces are the namespaces each operator runs in (see
+	// DiscoverOperatorNamespaces). They stay in the member: the hub never
+	// sees them.
+	OperatorNamespaces map[fleetv1alpha1.Operator][]string
 }
 
 // Collector keeps the inventory of one cluster current from watches. Create
@@ -44,6 +51,9 @@ type Collector struct {
 	publish         func(Snapshot)
 	cache           cache.Cache
 	trigger         chan struct{}
+
+	mu        sync.Mutex
+	operators map[fleetv1alpha1.Operator][]string
 }
 
 // CollectorOptions configure a Collector.
@@ -107,6 +117,12 @@ func NewCollector(cfg *rest.Config, opts CollectorOptions) (*Collector, error) {
 			&apiextensionsv1.CustomResourceDefinition{}: {Transform: slim, UnsafeDisableDeepCopy: ptr.To(true)},
 			&corev1.Secret{}:    named(ClusterMeshSecret),
 			&corev1.ConfigMap{}: named(CiliumConfigMap),
+			// Operator discovery: cluster-wide, slimmed to the rules that
+			// name an operator group, the ServiceAccount subjects and the
+			// Deployments' ServiceAccount.
+			&rbacv1.ClusterRole{}:        {Transform: slim, UnsafeDisableDeepCopy: ptr.To(true)},
+			&rbacv1.ClusterRoleBinding{}: {Transform: slim, UnsafeDisableDeepCopy: ptr.To(true)},
+			&appsv1.Deployment{}:         {Transform: slim, UnsafeDisableDeepCopy: ptr.To(true)},
 		},
 	})
 	if err != nil {
@@ -134,11 +150,18 @@ func (c *Collector) Start(ctx context.Context) error {
 	log := ctrl.LoggerFrom(ctx).WithName("inventory")
 	ctx = ctrl.LoggerInto(ctx, log)
 	handler := toolscache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { c.markDirty() },
-		UpdateFunc: func(any, any) { c.markDirty() },
+		AddFunc: func(any) { c.markDirty() },
+		UpdateFunc: func(oldObj, newObj any) {
+			if slimChanged(oldObj, newObj) {
+				c.markDirty()
+			}
+		},
 		DeleteFunc: func(any) { c.markDirty() },
 	}
-	for _, obj := range []client.Object{&corev1.Node{}, &corev1.Pod{}, &apiextensionsv1.CustomResourceDefinition{}, &corev1.Secret{}, &corev1.ConfigMap{}} {
+	for _, obj := range []client.Object{
+		&corev1.Node{}, &corev1.Pod{}, &apiextensionsv1.CustomResourceDefinition{}, &corev1.Secret{}, &corev1.ConfigMap{},
+		&rbacv1.ClusterRole{}, &rbacv1.ClusterRoleBinding{}, &appsv1.Deployment{},
+	} {
 		inf, err := c.cache.GetInformer(ctx, obj, cache.BlockUntilSynced(false))
 		if err != nil {
 			return fmt.Errorf("watching %T: %w", obj, err)
@@ -189,7 +212,11 @@ func (c *Collector) Start(ctx context.Context) error {
 			continue
 		}
 		prev = &snap
-		log.V(1).Info("Inventory changed", "pools", len(snap.NodePools), "operators", snap.Capabilities.Operators)
+		c.mu.Lock()
+		c.operators = cloneOperatorNamespaces(snap.OperatorNamespaces)
+		c.mu.Unlock()
+		log.V(1).Info("Inventory changed", "pools", len(snap.NodePools), "operators", snap.Capabilities.Operators,
+			"operatorNamespaces", snap.OperatorNamespaces)
 		c.publish(snap)
 	}
 }
@@ -199,6 +226,15 @@ func (c *Collector) markDirty() {
 	case c.trigger <- struct{}{}:
 	default:
 	}
+}
+
+// OperatorNamespaces are the namespaces each installed operator runs in,
+// from the latest published snapshot (see DiscoverOperatorNamespaces); nil
+// before the first one. The caller owns the returned map.
+func (c *Collector) OperatorNamespaces() map[fleetv1alpha1.Operator][]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return cloneOperatorNamespaces(c.operators)
 }
 
 // Snapshot computes the inventory from the cache.
@@ -229,9 +265,22 @@ func (c *Collector) Snapshot(ctx context.Context) (Snapshot, error) {
 		}
 		config = nil
 	}
+	var roles rbacv1.ClusterRoleList
+	if err := c.cache.List(ctx, &roles); err != nil {
+		return Snapshot{}, fmt.Errorf("listing ClusterRoles: %w", err)
+	}
+	var bindings rbacv1.ClusterRoleBindingList
+	if err := c.cache.List(ctx, &bindings); err != nil {
+		return Snapshot{}, fmt.Errorf("listing ClusterRoleBindings: %w", err)
+	}
+	var deployments appsv1.DeploymentList
+	if err := c.cache.List(ctx, &deployments); err != nil {
+		return Snapshot{}, fmt.Errorf("listing Deployments: %w", err)
+	}
 	return Snapshot{
-		NodePools:    NodePools(ptrs(nodes.Items), ptrs(pods.Items), c.poolLabels),
-		Capabilities: DetectCapabilities(ptrs(crds.Items), mesh, config),
+		NodePools:          NodePools(ptrs(nodes.Items), ptrs(pods.Items), c.poolLabels),
+		Capabilities:       DetectCapabilities(ptrs(crds.Items), mesh, config),
+		OperatorNamespaces: DiscoverOperatorNamespaces(ptrs(roles.Items), ptrs(bindings.Items), ptrs(deployments.Items)),
 	}, nil
 }
 
@@ -289,8 +338,31 @@ func slim(obj any) (any, error) {
 			cm.Data = map[string]string{CiliumClusterNameKey: v}
 		}
 		return cm, nil
+	case *rbacv1.ClusterRole:
+		return slimClusterRole(o), nil
+	case *rbacv1.ClusterRoleBinding:
+		return slimClusterRoleBinding(o), nil
+	case *appsv1.Deployment:
+		return slimDeployment(o), nil
 	}
 	return obj, nil
+}
+
+// slimChanged reports whether an update changed what the inventory reads.
+// The informers hold slimmed objects, so an update that only touched fields
+// slim drops (a Deployment's status, a node's heartbeat conditions, a pod's
+// conditions) differs in its resourceVersion alone and is ignored.
+func slimChanged(oldObj, newObj any) bool {
+	o, ok := oldObj.(client.Object)
+	n, ok2 := newObj.(client.Object)
+	if !ok || !ok2 {
+		return true
+	}
+	// The cache shares its objects (UnsafeDisableDeepCopy): compare copies.
+	oc, nc := o.DeepCopyObject().(client.Object), n.DeepCopyObject().(client.Object)
+	oc.SetResourceVersion("")
+	nc.SetResourceVersion("")
+	return !equality.Semantic.DeepEqual(oc, nc)
 }
 
 func slimMeta(m metav1.ObjectMeta, labels bool) metav1.ObjectMeta {

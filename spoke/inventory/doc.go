@@ -47,14 +47,38 @@
 // cilium-config ConfigMap in the same namespace. LoadBalancer support is not
 // detected.
 //
+// # Operator namespaces
+//
+// DiscoverOperatorNamespaces finds where each operator runs, the way the
+// operators' own install manifests lay it out: a ClusterRole grants write
+// verbs (create, update, patch or *) on the resources of the operator's CRD
+// group (acid.zalan.do, databases.spotahome.com, rabbitmq.com), a
+// ClusterRoleBinding binds it to a ServiceAccount, and a Deployment runs
+// under that ServiceAccount in its namespace. The operator's namespaces are
+// those Deployments' namespaces. Only rules that name the group explicitly
+// count, without resourceNames; rules for every group ("*", cluster-admin)
+// and aggregated ClusterRoles (admin, edit) do not, so a controller bound
+// to cluster-admin is no operator. Any writer of the group counts: the
+// RabbitMQ messaging-topology-operator, which calls the same management
+// API, is admitted with the cluster-operator. The spoke passes the result
+// to the renderer, whose guard rails admit those namespaces on the ports
+// the operator dials. The namespaces stay in the member; the hub never sees
+// them.
+//
 // # Collector
 //
 // The Collector keeps the inventory current from watches on nodes, pods
-// (only bound, non-terminal ones, through a field selector), CRDs, and the
-// two Cilium objects (through name field selectors). The informers store
-// slimmed objects (a transform keeps only the fields read here), so a large
-// cluster costs little memory. Events only mark the inventory dirty; it is
+// (only bound, non-terminal ones, through a field selector), CRDs, the two
+// Cilium objects (through name field selectors), and, for operator
+// discovery, ClusterRoles, ClusterRoleBindings and Deployments. The
+// informers store slimmed objects (a transform keeps only the fields read
+// here: of a ClusterRole only the rules naming an operator group, of a
+// binding its ServiceAccount subjects, of a Deployment its ServiceAccount),
+// so a large cluster costs little memory. Events only mark the inventory
+// dirty, and an update that changed nothing the slimmed object keeps (a
+// Deployment's status, a node's heartbeat) not even that; the inventory is
 // recomputed at most once per MinInterval and published only when it
-// changed. PolicyRules and NamespacedPolicyRules are the member-cluster
-// permissions the Collector needs.
+// changed. OperatorNamespaces returns the latest published discovery.
+// PolicyRules and NamespacedPolicyRules are the member-cluster permissions
+// the Collector needs.
 package inventory

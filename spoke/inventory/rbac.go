@@ -4,7 +4,11 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 )
 
-var readVerbs = []string{"get", "list", "watch"}
+var (
+	readVerbs = []string{"get", "list", "watch"}
+	// listWatch is all an informer needs.
+	listWatch = []string{"list", "watch"}
+)
 
 // PolicyRules are the cluster-wide permissions the Collector needs in the
 // member cluster, for a ClusterRole.
@@ -12,6 +16,9 @@ func PolicyRules() []rbacv1.PolicyRule {
 	return []rbacv1.PolicyRule{
 		{APIGroups: []string{""}, Resources: []string{"nodes", "pods"}, Verbs: readVerbs},
 		{APIGroups: []string{"apiextensions.k8s.io"}, Resources: []string{"customresourcedefinitions"}, Verbs: readVerbs},
+		// Operator discovery (DiscoverOperatorNamespaces).
+		{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"clusterroles", "clusterrolebindings"}, Verbs: listWatch},
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: listWatch},
 	}
 }
 
