@@ -1,6 +1,8 @@
 // Package agent wires berth's spoke: Options (and their flags), the
-// hub-side manager, the member cluster, and the runnables of packages lease,
-// inventory, probe and report.
+// hub-side manager, the member cluster, the runnables of packages lease,
+// inventory, probe and report, and the ServiceWork controllers of package
+// work. Run (or New and Start) runs everything the berth-spoke binary runs;
+// cmd/berth-spoke only loads the kubeconfigs and parses flags.
 //
 // # Clients
 //
@@ -11,26 +13,24 @@
 // lists or watches anything its identity may not. The member cluster
 // (Options.MemberConfig; LoadMemberConfig reads --kubeconfig or the
 // in-cluster config) is a second cluster.Cluster added to the manager; its
-// shared cache only holds objects labelled fleet.berth.io/servicework (what
-// the spoke rendered), and MemberClient reaches it without a cache. Nothing
-// is contacted before Start, so a spoke starts while the hub is down, and
-// controllers on the manager wait for the hub's caches as long as it takes
-// instead of failing after two minutes.
+// shared cache holds what the ServiceWork controllers read
+// (work.MemberCacheOptions: objects labelled fleet.berth.io/servicework, the
+// shared PriorityClass, node addresses). Nothing is contacted before Start,
+// so a spoke starts while the hub is down, and controllers on the manager
+// wait for the hub's caches as long as it takes instead of failing after two
+// minutes.
 //
-// # Runnables
+// # Runnables and controllers
 //
 // Start runs, in the manager: the probe server, the Lease renewer, the
 // inventory collector (with its own member-cluster cache), the prober
-// (reading the peers ConfigMap from the hub cache) and the status reporter.
-// The inventory and the prober feed the reporter; only the reporter writes
-// the MemberCluster status.
-//
-// # Extending
-//
-// Other spoke controllers are registered before Start:
-// SetupWithManager(a.Manager(), a.Member()), with a.Capabilities for the
-// member's current capabilities (cmd/berth-spoke wires the ServiceWork
-// controller of package work this way).
+// (reading the peers ConfigMap from the hub cache), the status reporter,
+// and the apply, status and finalize controllers of package work. The
+// inventory and the prober feed the reporter; only the reporter writes the
+// MemberCluster status. The ServiceWork controllers get the member's
+// capabilities from the latest inventory, and keep their records in
+// --system-namespace of the member (work.PolicyRules are the member
+// permissions they need).
 //
 // # Metrics
 //

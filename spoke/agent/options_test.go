@@ -24,6 +24,8 @@ func TestOptionsDefault(t *testing.T) {
 	g.Expect(o.PoolLabels).To(Equal([]string{"node.berth.io/pool", "nodeType"}))
 	g.Expect(o.MetricsBindAddress).To(Equal("0"))
 	g.Expect(o.AgentVersion).NotTo(BeEmpty())
+	g.Expect(o.SystemNamespace).To(Equal("berth-system"))
+	g.Expect(o.WorkResync).To(Equal(10 * time.Minute))
 	g.Expect(o.Validate()).To(Succeed())
 }
 
@@ -46,6 +48,10 @@ func TestOptionsValidate(t *testing.T) {
 		{name: "too many pings", mutate: func(o *Options) { o.ProbePings = 1000 }, wantErr: "--probe-pings"},
 		{name: "bad pool label", mutate: func(o *Options) { o.PoolLabels = []string{"ok", "not ok"} }, wantErr: "--pool-label[1] \"not ok\""},
 		{name: "bad cilium namespace", mutate: func(o *Options) { o.CiliumNamespace = "Kube_System" }, wantErr: "--cilium-namespace"},
+		{name: "bad system namespace", mutate: func(o *Options) { o.SystemNamespace = "Berth" }, wantErr: "--system-namespace \"Berth\""},
+		{name: "bad node address", mutate: func(o *Options) { o.NodeAddress = "not an address" }, wantErr: "--node-address \"not an address\""},
+		{name: "bad exposure CIDR", mutate: func(o *Options) { o.ExposureSourceCIDRs = []string{"10.0.0.0/8", "10.1.0.0"} }, wantErr: "--exposure-source-cidr[1] \"10.1.0.0\""},
+		{name: "negative work resync", mutate: func(o *Options) { o.WorkResync = -time.Minute }, wantErr: "--work-resync must not be negative"},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -65,6 +71,7 @@ func TestOptionsFlags(t *testing.T) {
 	g.Expect(fs.Parse([]string{
 		"--member-name=beta", "--lease-duration=20s", "--probe-listen=:7000", "--probe-advertise=10.0.0.1",
 		"--pool-label=a.io/pool,b", "--metrics-bind-address=0",
+		"--system-namespace=berth-spoke", "--node-address=192.0.2.7", "--exposure-source-cidr=10.0.0.0/8", "--work-resync=5m",
 	})).To(Succeed())
 	o.HubConfig, o.MemberConfig = &rest.Config{}, &rest.Config{}
 	o.Default()
@@ -76,4 +83,8 @@ func TestOptionsFlags(t *testing.T) {
 	g.Expect(o.PoolLabels).To(Equal([]string{"a.io/pool", "b"}))
 	g.Expect(o.HealthProbeBindAddress).To(Equal(":8081"))
 	g.Expect(o.StatusInterval).To(Equal(10 * time.Second))
+	g.Expect(o.SystemNamespace).To(Equal("berth-spoke"))
+	g.Expect(o.NodeAddress).To(Equal("192.0.2.7"))
+	g.Expect(o.ExposureSourceCIDRs).To(Equal([]string{"10.0.0.0/8"}))
+	g.Expect(o.WorkResync).To(Equal(5 * time.Minute))
 }
