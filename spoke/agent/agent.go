@@ -9,6 +9,7 @@ import (
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -45,8 +46,12 @@ type Agent struct {
 	prober    *probe.Prober
 	collector *inventory.Collector
 
-	mu   sync.Mutex
-	caps fleetv1alpha1.Capabilities
+	mu                 sync.Mutex
+	caps               fleetv1alpha1.Capabilities
+	operatorNamespaces map[fleetv1alpha1.Operator][]string
+	// inputsChanged tells the ServiceWork controllers that the
+	// capabilities or the operator namespaces changed.
+	inputsChanged chan struct{}
 }
 
 // NewScheme returns the kinds the spoke reads and writes on either side.
@@ -140,7 +145,7 @@ func New(opts Options) (*Agent, error) {
 		return nil, err
 	}
 
-	a := &Agent{opts: opts, mgr: mgr, member: member, server: server, endpoint: endpoint}
+	a := &Agent{opts: opts, mgr: mgr, member: member, server: server, endpoint: endpoint, inputsChanged: make(chan struct{}, 1)}
 	a.renewer = &lease.Renewer{
 		Client:    mgr.GetClient(),
 		Namespace: opts.HubNamespace,
@@ -183,14 +188,17 @@ func New(opts Options) (*Agent, error) {
 	}
 
 	if err := work.Setup(context.Background(), mgr, work.Options{
-		MemberCluster:       member,
-		MemberName:          opts.MemberName,
-		HubNamespace:        opts.HubNamespace,
-		SystemNamespace:     opts.SystemNamespace,
-		Capabilities:        a.Capabilities,
-		NodeAddress:         opts.NodeAddress,
-		ExposureSourceCIDRs: opts.ExposureSourceCIDRs,
-		Resync:              opts.WorkResync,
+		MemberCluster:        member,
+		MemberName:           opts.MemberName,
+		HubNamespace:         opts.HubNamespace,
+		SystemNamespace:      opts.SystemNamespace,
+		Capabilities:         a.Capabilities,
+		OperatorNamespaces:   a.collector.OperatorNamespaces,
+		InputsChanged:        a.inputsChanged,
+		MonitoringNamespaces: opts.MonitoringNamespaces,
+		NodeAddress:          opts.NodeAddress,
+		ExposureSourceCIDRs:  opts.ExposureSourceCIDRs,
+		Resync:               opts.WorkResync,
 	}); err != nil {
 		_ = server.Close()
 		return nil, err
@@ -251,8 +259,17 @@ func (a *Agent) Capabilities() fleetv1alpha1.Capabilities {
 
 func (a *Agent) setInventory(s inventory.Snapshot) {
 	a.mu.Lock()
-	a.caps = s.Capabilities
+	changed := !equality.Semantic.DeepEqual(a.caps, s.Capabilities) || !equality.Semantic.DeepEqual(a.operatorNamespaces, s.OperatorNamespaces)
+	a.caps, a.operatorNamespaces = s.Capabilities, s.OperatorNamespaces
 	a.mu.Unlock()
+	if changed {
+		// The ServiceWork controllers render again: the guard rails
+		// depend on both.
+		select {
+		case a.inputsChanged <- struct{}{}:
+		default:
+		}
+	}
 	a.reporter.SetInventory(s)
 }
 

@@ -117,6 +117,9 @@ type Options struct {
 	// ExposureSourceCIDRs may reach a remote exposure (LoadBalancer or
 	// NodePort); empty allows every source.
 	ExposureSourceCIDRs []string
+	// MonitoringNamespaces may scrape the engines' metrics ports through
+	// the guard rails.
+	MonitoringNamespaces []string
 	// WorkResync is the mean time between two reconciles of an unchanged
 	// ServiceWork (jittered by ±20%). Default work.DefaultResync.
 	WorkResync time.Duration
@@ -146,6 +149,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.SystemNamespace, "system-namespace", work.DefaultSystemNamespace, "The spoke's namespace in this member cluster, holding the record of what it applied for each ServiceWork; created when missing.")
 	fs.StringVar(&o.NodeAddress, "node-address", o.NodeAddress, "Node address reported as the endpoint host of NodePort exposures (default: the first node's address).")
 	fs.StringSliceVar(&o.ExposureSourceCIDRs, "exposure-source-cidr", o.ExposureSourceCIDRs, "CIDRs that may reach a remote exposure (LoadBalancer or NodePort); empty allows every source.")
+	fs.StringArrayVar(&o.MonitoringNamespaces, "monitoring-namespace", o.MonitoringNamespaces, "Namespace allowed to scrape the engines' metrics ports through the guard rails (repeatable).")
 	fs.DurationVar(&o.WorkResync, "work-resync", work.DefaultResync, "Mean time between two reconciles of an unchanged ServiceWork, jittered by 20%; a converged work writes nothing then.")
 }
 
@@ -252,6 +256,11 @@ func (o *Options) Validate() error {
 	for i, c := range o.ExposureSourceCIDRs {
 		if _, _, err := net.ParseCIDR(c); err != nil {
 			errs = append(errs, fmt.Errorf("--exposure-source-cidr[%d] %q: %w", i, c, err))
+		}
+	}
+	for i, ns := range o.MonitoringNamespaces {
+		if msgs := validation.IsDNS1123Label(ns); len(msgs) > 0 {
+			errs = append(errs, fmt.Errorf("--monitoring-namespace[%d] %q: %s", i, ns, msgs[0]))
 		}
 	}
 	if o.WorkResync < 0 {

@@ -51,6 +51,7 @@ func TestOptionsValidate(t *testing.T) {
 		{name: "bad system namespace", mutate: func(o *Options) { o.SystemNamespace = "Berth" }, wantErr: "--system-namespace \"Berth\""},
 		{name: "bad node address", mutate: func(o *Options) { o.NodeAddress = "not an address" }, wantErr: "--node-address \"not an address\""},
 		{name: "bad exposure CIDR", mutate: func(o *Options) { o.ExposureSourceCIDRs = []string{"10.0.0.0/8", "10.1.0.0"} }, wantErr: "--exposure-source-cidr[1] \"10.1.0.0\""},
+		{name: "bad monitoring namespace", mutate: func(o *Options) { o.MonitoringNamespaces = []string{"monitoring", "Prom"} }, wantErr: "--monitoring-namespace[1] \"Prom\""},
 		{name: "negative work resync", mutate: func(o *Options) { o.WorkResync = -time.Minute }, wantErr: "--work-resync must not be negative"},
 	}
 	for _, tc := range testCases {
@@ -72,6 +73,7 @@ func TestOptionsFlags(t *testing.T) {
 		"--member-name=beta", "--lease-duration=20s", "--probe-listen=:7000", "--probe-advertise=10.0.0.1",
 		"--pool-label=a.io/pool,b", "--metrics-bind-address=0",
 		"--system-namespace=berth-spoke", "--node-address=192.0.2.7", "--exposure-source-cidr=10.0.0.0/8", "--work-resync=5m",
+		"--monitoring-namespace=monitoring", "--monitoring-namespace=observability",
 	})).To(Succeed())
 	o.HubConfig, o.MemberConfig = &rest.Config{}, &rest.Config{}
 	o.Default()
@@ -87,4 +89,5 @@ func TestOptionsFlags(t *testing.T) {
 	g.Expect(o.NodeAddress).To(Equal("192.0.2.7"))
 	g.Expect(o.ExposureSourceCIDRs).To(Equal([]string{"10.0.0.0/8"}))
 	g.Expect(o.WorkResync).To(Equal(5 * time.Minute))
+	g.Expect(o.MonitoringNamespaces).To(Equal([]string{"monitoring", "observability"}))
 }

@@ -62,11 +62,15 @@ func (g cacheGetter) Get(ctx context.Context, gvk schema.GroupVersionKind, names
 // platform Namespace of a provider (nil when it does not exist yet).
 func (b *base) inputs(ctx context.Context, w *fleetv1alpha1.ServiceWork) (render.Inputs, error) {
 	in := render.Inputs{
-		Work:                w,
-		Member:              b.MemberName,
-		Capabilities:        b.Capabilities(),
-		NodeAddress:         b.NodeAddress,
-		ExposureSourceCIDRs: b.ExposureSourceCIDRs,
+		Work:                 w,
+		Member:               b.MemberName,
+		Capabilities:         b.Capabilities(),
+		NodeAddress:          b.NodeAddress,
+		ExposureSourceCIDRs:  b.ExposureSourceCIDRs,
+		MonitoringNamespaces: b.MonitoringNamespaces,
+	}
+	if b.OperatorNamespaces != nil {
+		in.OperatorNamespaces = b.OperatorNamespaces()
 	}
 	if in.NodeAddress == "" && hasRole(w, fleetv1alpha1.RoleProvider) && !colocated(w, b.MemberName) {
 		addr, err := b.firstNodeAddress(ctx)

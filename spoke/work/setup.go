@@ -68,6 +68,16 @@ type Options struct {
 	SystemNamespace string
 	// Capabilities returns the member's current capabilities. Required.
 	Capabilities func() fleetv1alpha1.Capabilities
+	// OperatorNamespaces returns where each installed operator runs
+	// (inventory.Collector.OperatorNamespaces); the guard rails admit them.
+	// Nil admits no operator.
+	OperatorNamespaces func() map[fleetv1alpha1.Operator][]string
+	// MonitoringNamespaces may scrape the engines' metrics ports.
+	MonitoringNamespaces []string
+	// InputsChanged, when set, signals that the capabilities or the
+	// operator namespaces changed: every work is applied again (its guard
+	// rails may change) without waiting for the resync.
+	InputsChanged <-chan struct{}
 	// NodeAddress is reported as the host of NodePort exposures; empty
 	// uses the first Ready node's address.
 	NodeAddress string
@@ -196,6 +206,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
 		For(&fleetv1alpha1.ServiceWork{}, builderPredicates(applyWorkPredicate())).
 		WatchesRawSource(b.hubSecretSource(mgr, b.consumersOfSecret)).
+		WatchesRawSource(&allWorksSource{b: b, signal: opts.InputsChanged}).
 		Build(&ApplyReconciler{base: b})
 	if err != nil {
 		return fmt.Errorf("work: building the apply controller: %w", err)

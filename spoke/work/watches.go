@@ -508,3 +508,38 @@ func (s *watchSet) zalando() bool {
 	defer s.mu.Unlock()
 	return s.started[render.GVKPostgresql]
 }
+
+// allWorksSource enqueues every work of the hub namespace each time signal
+// fires.
+type allWorksSource struct {
+	b      *base
+	signal <-chan struct{}
+}
+
+// Start implements source.Source.
+func (s *allWorksSource) Start(ctx context.Context, q workqueue) error {
+	if s.signal == nil {
+		return nil
+	}
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.signal:
+				works := &fleetv1alpha1.ServiceWorkList{}
+				if err := s.b.Hub.List(ctx, works, client.InNamespace(s.b.HubNamespace)); err != nil {
+					ctrl.LoggerFrom(ctx).Error(err, "Listing ServiceWorks after an inventory change")
+					continue
+				}
+				for i := range works.Items {
+					q.Add(reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&works.Items[i])})
+				}
+			}
+		}
+	}()
+	return nil
+}
+
+// String names the source in logs.
+func (s *allWorksSource) String() string { return "inventory changes" }
