@@ -11,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -285,6 +286,16 @@ func TestRetainOrphansTheEngineOfEachFlavour(t *testing.T) {
 			engine.SetName(tc.resource(name))
 			g.Expect(exists(engine)()).To(BeTrue())
 			engineUID := engine.GetUID()
+			// The guard rails let the flavour's operator and monitoring in.
+			np := &networkingv1.NetworkPolicy{}
+			g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: pns, Name: "berth-ingress"}, np)).To(Succeed())
+			installation, err := operators.InstallationOf(fleetv1alpha1.Operator(map[string]string{
+				"Zalando": string(fleetv1alpha1.OperatorZalandoPostgres), "Spotahome": string(fleetv1alpha1.OperatorSpotahomeRedis),
+				"RabbitMQOperator": string(fleetv1alpha1.OperatorRabbitMQ),
+			}[tc.flavour]))
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(np.Spec.Ingress).To(ContainElement(HaveField("From", ContainElement(HaveField("NamespaceSelector.MatchExpressions",
+				ContainElement(HaveField("Values", ContainElement(installation.Namespace))))))), "the operator's namespace is admitted")
 			// The operator made its StatefulSet and the credentials.
 			sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Namespace: pns, Name: tc.statefulS(name)}}
 			secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: pns, Name: tc.secret(name)}}

@@ -118,8 +118,17 @@ func addSpoke(ctx context.Context, mgr ctrl.Manager, ns string, memberCfg *rest.
 		MemberName:    member,
 		HubNamespace:  ns,
 		Capabilities:  func() fleetv1alpha1.Capabilities { return *caps.Load() },
-		NodeAddress:   "10.0.0.1",
-		Resync:        testResync,
+		OperatorNamespaces: func() map[fleetv1alpha1.Operator][]string {
+			out := map[fleetv1alpha1.Operator][]string{}
+			for _, op := range operators.All() {
+				in, _ := operators.InstallationOf(op)
+				out[op] = []string{in.Namespace}
+			}
+			return out
+		},
+		MonitoringNamespaces: []string{"monitoring"},
+		NodeAddress:          "10.0.0.1",
+		Resync:               testResync,
 	})
 }
 
