@@ -104,3 +104,74 @@ func keys(m map[string]any) []string {
 	slices.Sort(out)
 	return out
 }
+
+func TestStatusEqual(t *testing.T) {
+	since := metav1.NewTime(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	state := func(cpu string) State {
+		return State{
+			AgentVersion: "v1", ProbeEndpoint: "10.0.0.1:9473", JoinedSince: since,
+			Inventory: inventory.Snapshot{NodePools: []fleetv1alpha1.NodePool{{
+				Name: "db", NodeCount: 2, Requested: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu)},
+			}}},
+		}
+	}
+	base := DesiredStatus(state("1"))
+	hubOwned := func(st fleetv1alpha1.MemberClusterStatus) fleetv1alpha1.MemberClusterStatus {
+		st = *st.DeepCopy()
+		st.ObservedGeneration = 7
+		st.Namespace = "berth-member-a"
+		st.Conditions = append([]metav1.Condition{{Type: fleetv1alpha1.ConditionAvailable, Status: metav1.ConditionFalse}}, st.Conditions...)
+		return st
+	}
+	testCases := []struct {
+		name  string
+		other fleetv1alpha1.MemberClusterStatus
+		equal bool
+	}{
+		{name: "the same", other: DesiredStatus(state("1")), equal: true},
+		{name: "the same quantity spelt differently", other: DesiredStatus(state("1000m")), equal: true},
+		{name: "hub-owned fields differ", other: hubOwned(base), equal: true},
+		{name: "requested CPU changed", other: DesiredStatus(state("1100m"))},
+		{
+			name: "the same instant in another zone",
+			other: func() fleetv1alpha1.MemberClusterStatus {
+				s := state("1")
+				s.JoinedSince = metav1.NewTime(since.In(time.FixedZone("x", 3600)))
+				return DesiredStatus(s)
+			}(),
+			equal: true,
+		},
+		{
+			name: "the Joined condition is missing (wiped)",
+			other: func() fleetv1alpha1.MemberClusterStatus {
+				st := *base.DeepCopy()
+				st.Conditions = nil
+				return st
+			}(),
+		},
+		{
+			name: "nil and empty latencies",
+			other: func() fleetv1alpha1.MemberClusterStatus {
+				st := *base.DeepCopy()
+				st.Latencies = []fleetv1alpha1.PeerLatency{}
+				return st
+			}(),
+			equal: true,
+		},
+		{
+			name: "the agent version changed",
+			other: func() fleetv1alpha1.MemberClusterStatus {
+				s := state("1")
+				s.AgentVersion = "v2"
+				return DesiredStatus(s)
+			}(),
+		},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			g.Expect(StatusEqual(base, tc.other)).To(Equal(tc.equal))
+			g.Expect(StatusEqual(tc.other, base)).To(Equal(tc.equal), "symmetric")
+		})
+	}
+}

@@ -17,14 +17,42 @@
 //
 // # Rate
 //
-// Inventory and latency updates only mark the report dirty. The Reporter
-// writes at most once per MinInterval, only when the object it would send
-// differs from the last one the hub accepted, and again every Resync so a
-// status someone else wiped is restored. It writes nothing before the first
-// inventory snapshot, so a restarting spoke does not briefly publish an empty
-// cluster. On the first write it reads the MemberCluster once: an existing
-// Joined=True keeps its lastTransitionTime, and the latencies already there
-// are kept until the prober publishes its own.
+// A converged member writes nothing to the hub but its Lease renewals and
+// the status that really changed. Inventory and latency updates only mark
+// the report dirty. The Reporter writes at most once per MinInterval, and
+// compares before every write: the status it would send against the one the
+// hub holds, semantically (StatusEqual: quantities by value, so 1 and 1000m
+// are equal; times by instant; nil and empty lists alike). What the hub
+// holds is what it last accepted; on start, after a failed write and every
+// Resync the Reporter reads the MemberCluster instead (a read, not a write),
+// so a status someone else wiped or changed is restored, and a restarted
+// spoke with nothing new to say writes nothing. It writes nothing before the
+// first inventory snapshot, so a restarting spoke does not briefly publish
+// an empty cluster. On the first read an existing Joined=True keeps its
+// lastTransitionTime. The inventory itself changes only when its values do
+// (the Collector publishes only a changed snapshot): node pools, their node
+// counts, allocatable and requested resources, capabilities.
+//
+// # Latencies
+//
+// The prober measures every round, and its figures jitter: taken as they
+// come, every round would be a write. SetLatencies keeps the published
+// figures (LatencyPolicy.Stable) unless:
+//   - the set of peers changed (a peer appeared, or stopped answering long
+//     enough for its samples to expire);
+//   - any peer's p50 or p99 moved by more than max(20% of the published
+//     value, 100µs) (DefaultLatencyRelative, DefaultLatencyFloor): 20% is
+//     far beyond the jitter of a steady link and far below what changes a
+//     placement between "same zone" and "another region"; 100µs keeps
+//     sub-millisecond links inside one data centre from flapping on
+//     scheduling noise;
+//   - the oldest published figure is 30 minutes old
+//     (DefaultLatencyMaxAge), so measuredAt never lies by more than that.
+//
+// Then the whole set is replaced at once, so a stable member refreshes its
+// latencies with one write per 30 minutes, not one per peer. Placement
+// reads p50 and p99 only. On start the latencies already on the
+// MemberCluster count as published.
 //
 // # Failures
 //

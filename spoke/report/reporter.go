@@ -2,10 +2,8 @@ package report
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -40,8 +38,12 @@ type Reporter struct {
 	ProbeEndpoint string
 	// MinInterval is the least time between two writes.
 	MinInterval time.Duration
-	// Resync rewrites an unchanged status this often.
+	// Resync reads the MemberCluster this often and rewrites the spoke's
+	// fields only if they differ from what the spoke would send (someone
+	// wiped or changed them).
 	Resync time.Duration
+	// Latency decides when new peer figures are worth a write.
+	Latency LatencyPolicy
 	// Timeout bounds every call to the hub.
 	Timeout time.Duration
 	// Backoff paces retries after a failed write.
@@ -82,6 +84,12 @@ func (r *Reporter) Validate() error {
 		return errors.New("reporter needs a hub client")
 	case r.Member == "":
 		return errors.New("reporter needs the member name")
+	case r.Latency.Relative < 0:
+		return fmt.Errorf("latency.relative %v must not be negative", r.Latency.Relative)
+	case r.Latency.Floor < 0:
+		return fmt.Errorf("latency.floor %s must not be negative", r.Latency.Floor)
+	case r.Latency.MaxAge < 0:
+		return fmt.Errorf("latency.maxAge %s must not be negative", r.Latency.MaxAge)
 	}
 	return r.Backoff.Validate()
 }
@@ -95,11 +103,12 @@ func (r *Reporter) SetInventory(s inventory.Snapshot) {
 	r.markDirty()
 }
 
-// SetLatencies records new peer figures.
+// SetLatencies records new peer figures. They replace the reported ones
+// only when Latency.Stable says they moved materially or aged out.
 func (r *Reporter) SetLatencies(l []fleetv1alpha1.PeerLatency) {
 	r.init()
 	r.mu.Lock()
-	r.lat, r.latSet = slices.Clone(l), true
+	r.lat, r.latSet = r.Latency.Stable(r.lat, l, time.Now()), true
 	r.mu.Unlock()
 	r.markDirty()
 }
@@ -126,7 +135,9 @@ func (r *Reporter) markDirty() {
 }
 
 // Start writes the status whenever it changed, at most once per MinInterval,
-// until ctx ends.
+// until ctx ends. Every write is compared first: against what the hub
+// accepted last, or, after a start, a failure or a Resync, against the
+// MemberCluster read from the hub.
 func (r *Reporter) Start(ctx context.Context) error {
 	if err := r.Validate(); err != nil {
 		return err
@@ -136,20 +147,23 @@ func (r *Reporter) Start(ctx context.Context) error {
 	ctx = ctrl.LoggerInto(ctx, log)
 
 	var (
-		lastBody    []byte
+		// known is the spoke's part of the status as the hub holds it; nil
+		// when unknown, and then read from the hub before writing.
+		known       *fleetv1alpha1.MemberClusterStatus
 		lastAttempt time.Time
 		joinedSince *metav1.Time
 	)
 	resync := time.NewTimer(r.Resync)
 	defer resync.Stop()
 	for {
-		forced := false
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-r.dirty:
 		case <-resync.C:
-			forced = true
+			// Someone may have changed or wiped the spoke's fields: read
+			// them again instead of trusting the last write.
+			known = nil
 		}
 		if !resync.Stop() {
 			select {
@@ -182,12 +196,17 @@ func (r *Reporter) Start(ctx context.Context) error {
 		err := func() error {
 			callCtx, cancel := context.WithTimeout(ctx, r.Timeout)
 			defer cancel()
-			if joinedSince == nil {
-				since, err := r.readExisting(callCtx)
+			if known == nil {
+				live, err := r.readLive(callCtx)
 				if err != nil {
 					return err
 				}
-				joinedSince = &since
+				if joinedSince == nil {
+					since := r.adopt(live)
+					joinedSince = &since
+				}
+				owned := OwnedStatus(live.Status)
+				known = &owned
 			}
 			r.mu.Lock()
 			state := State{
@@ -198,23 +217,24 @@ func (r *Reporter) Start(ctx context.Context) error {
 				JoinedSince:   *joinedSince,
 			}
 			r.mu.Unlock()
+			desired := DesiredStatus(state)
+			if StatusEqual(*known, desired) {
+				return nil
+			}
 			obj, err := ApplyObject(r.Member, state)
 			if err != nil {
 				return err
 			}
-			body, err := json.Marshal(obj.Object)
-			if err != nil {
-				return fmt.Errorf("encoding the status: %w", err)
-			}
-			if !forced && slices.Equal(body, lastBody) {
-				return nil
-			}
 			err = r.Client.Status().Apply(callCtx, client.ApplyConfigurationFromUnstructured(obj),
 				client.FieldOwner(FieldManager), client.ForceOwnership)
 			if err != nil {
+				// The write may or may not have landed: read the hub's
+				// copy before the next one.
+				known = nil
 				return fmt.Errorf("applying the status of MemberCluster %s: %w", r.Member, err)
 			}
-			lastBody = body
+			owned := OwnedStatus(desired)
+			known = &owned
 			r.mu.Lock()
 			r.lastApplied = time.Now()
 			r.writes++
@@ -251,23 +271,32 @@ func (r *Reporter) Start(ctx context.Context) error {
 	}
 }
 
-// readExisting reads the MemberCluster once: it returns the Joined
-// condition's lastTransitionTime to keep (now if the spoke was not joined)
-// and seeds the latencies when the prober has not published yet.
-func (r *Reporter) readExisting(ctx context.Context) (metav1.Time, error) {
+// readLive reads the MemberCluster from the hub.
+func (r *Reporter) readLive(ctx context.Context) (*fleetv1alpha1.MemberCluster, error) {
 	mc := &fleetv1alpha1.MemberCluster{}
 	if err := r.Client.Get(ctx, client.ObjectKey{Name: r.Member}, mc); err != nil {
-		return metav1.Time{}, fmt.Errorf("reading MemberCluster %s: %w", r.Member, err)
+		return nil, fmt.Errorf("reading MemberCluster %s: %w", r.Member, err)
 	}
+	return mc, nil
+}
+
+// adopt takes over what a previous spoke reported, once per start: it
+// returns the Joined condition's lastTransitionTime to keep (now if the
+// spoke was not joined), and takes the reported latencies as the published
+// ones: kept until the prober's figures move materially, so a restart with
+// unchanged figures writes nothing.
+func (r *Reporter) adopt(mc *fleetv1alpha1.MemberCluster) metav1.Time {
 	r.mu.Lock()
-	if !r.latSet {
+	if r.latSet {
+		r.lat = r.Latency.Stable(mc.Status.Latencies, r.lat, time.Now())
+	} else {
 		r.lat = mc.Status.Latencies
 	}
 	r.mu.Unlock()
 	if c := meta.FindStatusCondition(mc.Status.Conditions, fleetv1alpha1.ConditionJoined); c != nil && c.Status == metav1.ConditionTrue {
-		return c.LastTransitionTime, nil
+		return c.LastTransitionTime
 	}
-	return metav1.NewTime(time.Now().Truncate(time.Second)), nil
+	return metav1.NewTime(time.Now().Truncate(time.Second))
 }
 
 // sleep waits d or until ctx ends; it reports whether ctx is still live.
