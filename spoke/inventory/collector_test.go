@@ -117,7 +117,7 @@ func TestCollectorFindsOperatorNamespaces(t *testing.T) {
 	spot, err := operators.InstallationOf(operators.Spotahome)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Eventually(func() int { n := pubs.count(); time.Sleep(time.Second); return pubs.count() - n }).
-		WithTimeout(30 * time.Second).Should(BeZero(), "the inventory settles")
+		WithTimeout(30*time.Second).Should(BeZero(), "the inventory settles")
 	before := pubs.count()
 	dep := &appsv1.Deployment{}
 	g.Expect(c.Get(ctx, client.ObjectKey{Namespace: spot.Namespace, Name: spot.Deployment}, dep)).To(Succeed())

@@ -157,7 +157,7 @@ func TestReporterIsQuietAtRest(t *testing.T) {
 	}
 	time.Sleep(resync)
 	t.Logf("at rest for %s: %d writes, %d reads (resync checks)", 41*period+resync, w.writes()-writes, w.reads()-reads)
-	g.Expect(w.writes() - writes).To(BeZero(), "a stable member writes nothing")
+	g.Expect(w.writes()-writes).To(BeZero(), "a stable member writes nothing")
 	g.Expect(r.Writes()).To(Equal(1))
 	g.Expect(getMember(g).ResourceVersion).To(Equal(rv))
 	g.Expect(w.reads()-reads).To(BeNumerically(">=", 4), "every resync compared against the hub's copy")
@@ -190,7 +190,7 @@ func TestReporterIsQuietAtRest(t *testing.T) {
 	r2.SetInventory(snapshot("2000m"))
 	stop = runReporter(ctx, g, r2)
 	defer stop()
-	g.Eventually(w.reads).WithTimeout(10 * time.Second).Should(BeNumerically(">", reads), "it read the hub's copy")
+	g.Eventually(w.reads).WithTimeout(10*time.Second).Should(BeNumerically(">", reads), "it read the hub's copy")
 	time.Sleep(2 * resync)
 	g.Expect(r2.Writes()).To(BeZero())
 	g.Expect(w.writes() - writes).To(BeZero())
