@@ -202,6 +202,9 @@ func clusterRoles(in Installation) []*rbacv1.ClusterRole {
 		return []*rbacv1.ClusterRole{role(in.ClusterRole,
 			rule("", []string{"configmaps", "persistentvolumeclaims", "secrets", "serviceaccounts", "services"}, writeVerbs),
 			rule("", []string{"endpoints"}, readVerbs),
+			// ClusterAvailable reads the client Service's EndpointSlices
+			// (operators.md RabbitMQ §5).
+			rule("discovery.k8s.io", []string{"endpointslices"}, readVerbs),
 			rule("", []string{"events"}, []string{"create", "get", "patch"}),
 			rule("", []string{"pods"}, []string{"get", "list", "update", "watch"}),
 			rule("", []string{"pods/exec"}, []string{"create"}),

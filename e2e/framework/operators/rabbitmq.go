@@ -11,6 +11,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -83,7 +84,7 @@ func rabbitmqCacheByObject() map[client.Object]cache.ByObject {
 	out := map[client.Object]cache.ByObject{}
 	for _, obj := range []client.Object{
 		&appsv1.StatefulSet{}, &corev1.Service{}, &corev1.ConfigMap{}, &corev1.Secret{}, &corev1.ServiceAccount{},
-		&rbacv1.Role{}, &rbacv1.RoleBinding{}, &corev1.Pod{}, &corev1.Endpoints{},
+		&rbacv1.Role{}, &rbacv1.RoleBinding{}, &corev1.Pod{}, &discoveryv1.EndpointSlice{},
 	} {
 		out[obj] = sel
 	}
@@ -220,9 +221,8 @@ func (r *rabbitmqReconciler) reconcileChildren(ctx context.Context, rmq *unstruc
 	ns, name := rmq.GetNamespace(), rmq.GetName()
 	lbls := rabbitmqLabels(rmq)
 	selector := map[string]string{"app.kubernetes.io/name": name} // internal/metadata LabelSelector
-	owner := func(obj client.Object) error {
+	owner := func(obj client.Object) {
 		obj.SetOwnerReferences([]metav1.OwnerReference{controllerRef(rmq)})
-		return nil
 	}
 	setLabels := func(obj client.Object) { obj.SetLabels(lbls) }
 	meta := func(n string) metav1.ObjectMeta { return metav1.ObjectMeta{Name: n, Namespace: ns} }
@@ -238,7 +238,8 @@ func (r *rabbitmqReconciler) reconcileChildren(ctx context.Context, rmq *unstruc
 			{Name: "epmd", Port: 4369, TargetPort: intstr.FromInt32(4369), Protocol: corev1.ProtocolTCP},
 			{Name: "cluster-rpc", Port: 25672, TargetPort: intstr.FromInt32(25672), Protocol: corev1.ProtocolTCP},
 		}
-		return owner(headless)
+		owner(headless)
+		return nil
 	}); err != nil {
 		return "", err
 	}
@@ -256,7 +257,8 @@ func (r *rabbitmqReconciler) reconcileChildren(ctx context.Context, rmq *unstruc
 			{Name: "management", Port: 15672, TargetPort: intstr.FromInt32(15672), Protocol: corev1.ProtocolTCP, AppProtocol: ptr.To("http")},
 			{Name: "prometheus", Port: 15692, TargetPort: intstr.FromInt32(15692), Protocol: corev1.ProtocolTCP, AppProtocol: ptr.To("prometheus.io/metrics")},
 		}
-		return owner(svc)
+		owner(svc)
+		return nil
 	}); err != nil {
 		return "", err
 	}
@@ -272,7 +274,8 @@ func (r *rabbitmqReconciler) reconcileChildren(ctx context.Context, rmq *unstruc
 			cookie.Type = corev1.SecretTypeOpaque
 			cookie.Data = map[string][]byte{".erlang.cookie": []byte(v)}
 		}
-		return owner(cookie)
+		owner(cookie)
+		return nil
 	}); err != nil {
 		return "", err
 	}
@@ -290,7 +293,8 @@ func (r *rabbitmqReconciler) reconcileChildren(ctx context.Context, rmq *unstruc
 			}
 		}
 		user.Data["port"] = []byte("5672")
-		return owner(user)
+		owner(user)
+		return nil
 	}); err != nil {
 		return "", err
 	}
@@ -302,7 +306,8 @@ func (r *rabbitmqReconciler) reconcileChildren(ctx context.Context, rmq *unstruc
 			setLabels(plugins)
 		}
 		plugins.Data = map[string]string{"enabled_plugins": "[rabbitmq_peer_discovery_k8s,rabbitmq_prometheus,rabbitmq_management]."}
-		return owner(plugins)
+		owner(plugins)
+		return nil
 	}); err != nil {
 		return "", err
 	}
@@ -321,7 +326,8 @@ func (r *rabbitmqReconciler) reconcileChildren(ctx context.Context, rmq *unstruc
 				"cluster_name = " + name + "\n",
 			"userDefinedConfiguration.conf": "total_memory_available_override_value = " + rabbitmqMemory(spec) + "\n",
 		}
-		return owner(server)
+		owner(server)
+		return nil
 	}); err != nil {
 		return "", err
 	}
@@ -329,7 +335,11 @@ func (r *rabbitmqReconciler) reconcileChildren(ctx context.Context, rmq *unstruc
 	// RoleBinding only while the running version is unknown or older than
 	// 4.1.0 (CT).
 	sa := &corev1.ServiceAccount{ObjectMeta: meta(name + "-server")}
-	if err := r.createOrUpdate(ctx, sa, func() error { setLabels(sa); return owner(sa) }); err != nil {
+	if err := r.createOrUpdate(ctx, sa, func() error {
+		setLabels(sa)
+		owner(sa)
+		return nil
+	}); err != nil {
 		return "", err
 	}
 	if rabbitmqNeedsPeerDiscoveryRole(rmq.GetAnnotations()[RabbitMQVersionAnnotation]) {
@@ -340,7 +350,8 @@ func (r *rabbitmqReconciler) reconcileChildren(ctx context.Context, rmq *unstruc
 				{APIGroups: []string{""}, Resources: []string{"endpoints"}, Verbs: []string{"get"}},
 				{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create"}},
 			}
-			return owner(role)
+			owner(role)
+			return nil
 		}); err != nil {
 			return "", err
 		}
@@ -349,7 +360,8 @@ func (r *rabbitmqReconciler) reconcileChildren(ctx context.Context, rmq *unstruc
 			setLabels(rb)
 			rb.RoleRef = rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name + "-peer-discovery"}
 			rb.Subjects = []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: name + "-server"}}
-			return owner(rb)
+			owner(rb)
+			return nil
 		}); err != nil {
 			return "", err
 		}
@@ -664,20 +676,23 @@ func rabbitmqReplicasCondition(sts *appsv1.StatefulSet, want int32) metav1.Condi
 	return c
 }
 
-// availableCondition is ClusterAvailable: the client Service has at least
-// one ready address (internal/status cluster_available.go).
+// availableCondition is ClusterAvailable: an EndpointSlice of the client
+// Service has a ready address (internal/status cluster_available.go; the
+// operator reads EndpointSlices since Endpoints were deprecated).
 func (r *rabbitmqReconciler) availableCondition(ctx context.Context, ns, name string) (metav1.Condition, error) {
-	ep := &corev1.Endpoints{}
-	if err := r.client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, ep); err != nil {
-		if apierrors.IsNotFound(err) {
-			return metav1.Condition{Type: RabbitMQClusterAvailable, Status: metav1.ConditionUnknown, Reason: "CouldNotRetrieveEndpoints",
-				Message: "Could not verify available service endpoints"}, nil
-		}
-		return metav1.Condition{}, err
+	slices := &discoveryv1.EndpointSliceList{}
+	if err := r.client.List(ctx, slices, client.InNamespace(ns), client.MatchingLabels{discoveryv1.LabelServiceName: name}); err != nil {
+		return metav1.Condition{}, fmt.Errorf("listing the endpoint slices of %s/%s: %w", ns, name, err)
 	}
-	for _, s := range ep.Subsets {
-		if len(s.Addresses) > 0 {
-			return metav1.Condition{Type: RabbitMQClusterAvailable, Status: metav1.ConditionTrue, Reason: "AtLeastOneEndpointAvailable"}, nil
+	if len(slices.Items) == 0 {
+		return metav1.Condition{Type: RabbitMQClusterAvailable, Status: metav1.ConditionUnknown, Reason: "CouldNotRetrieveEndpoints",
+			Message: "Could not verify available service endpoints"}, nil
+	}
+	for _, s := range slices.Items {
+		for _, ep := range s.Endpoints {
+			if len(ep.Addresses) > 0 && ptr.Deref(ep.Conditions.Ready, true) {
+				return metav1.Condition{Type: RabbitMQClusterAvailable, Status: metav1.ConditionTrue, Reason: "AtLeastOneEndpointAvailable"}, nil
+			}
 		}
 	}
 	return metav1.Condition{Type: RabbitMQClusterAvailable, Status: metav1.ConditionFalse, Reason: "NoEndpointsAvailable",
