@@ -135,7 +135,10 @@ func TestRabbitMQ(t *testing.T) {
 	// Deletion: the finalizer goes, the garbage collector deletes the
 	// children and the StatefulSet controller the PVC.
 	g.Expect(admin.Delete(ctx, rmq)).To(Succeed())
+	presetCluster := newRabbitmqCluster(ns, "preset", "")
+	g.Expect(admin.Delete(ctx, presetCluster)).To(Succeed())
 	g.Eventually(gone(ctx, rmq), waitTimeout, 250*time.Millisecond).Should(Succeed())
+	g.Eventually(gone(ctx, presetCluster), waitTimeout, 250*time.Millisecond).Should(Succeed())
 	for _, obj := range append(children, pvc) {
 		g.Eventually(gone(ctx, obj), waitTimeout, 250*time.Millisecond).Should(Succeed())
 	}
