@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -417,4 +418,92 @@ func counterValue(c prometheus.Counter) float64 {
 		panic(err)
 	}
 	return m.GetCounter().GetValue()
+}
+
+// binding creates a ServiceWork of svc in member's hub namespace, as the
+// propagation controller would: a provider work records its decision in
+// annotations, a consumer work names the provider it uses.
+func bindingWork(t *testing.T, svc *fleetv1alpha1.ManagedService, member, provider string, s fleetv1alpha1.Strategy, roles ...fleetv1alpha1.WorkRole) {
+	t.Helper()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: fleetv1alpha1.MemberNamespace(member)}}
+	if err := k8s.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	w := &fleetv1alpha1.ServiceWork{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: fleetv1alpha1.ServiceKey(svc.Namespace, svc.Name),
+			Annotations: map[string]string{fleetv1alpha1.AnnotationPlacementStrategy: string(s)}},
+		Spec: fleetv1alpha1.ServiceWorkSpec{
+			Roles:      roles,
+			ServiceRef: fleetv1alpha1.ServiceReference{Namespace: svc.Namespace, Name: svc.Name},
+			Consumer:   svc.Spec.Consumer,
+			Service: &fleetv1alpha1.ServiceTemplate{Engine: svc.Spec.Engine, Version: svc.Spec.Version, Replicas: 1,
+				Storage: svc.Spec.Storage},
+		},
+	}
+	if provider != "" {
+		w.Spec.Provider = &fleetv1alpha1.ProviderReference{Cluster: provider}
+	}
+	g.Expect(k8s.Create(ctx, w)).To(Succeed())
+}
+
+// wipeStatus replaces a service's status with an empty one.
+func wipeStatus(t *testing.T, svc *fleetv1alpha1.ManagedService) {
+	t.Helper()
+	NewWithT(t).Expect(retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur := &fleetv1alpha1.ManagedService{}
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(svc), cur); err != nil {
+			return err
+		}
+		cur.Status = fleetv1alpha1.ManagedServiceStatus{}
+		return k8s.Status().Update(context.Background(), cur)
+	})).To(Succeed())
+}
+
+func TestLostStatusIsRestoredFromTheBinding(t *testing.T) {
+	g := NewWithT(t)
+	ns := createNamespace(t)
+	consumer, a, b := unique("wl"), unique("svc-a"), unique("svc-b")
+	createMember(t, ptesting.NewMember(consumer).Pool("default", "8", "32Gi"))
+	createMember(t, ptesting.NewMember(a).Role(fleetv1alpha1.RoleServices).Pool("default", "16", "64Gi"))
+	createMember(t, ptesting.NewMember(b).Role(fleetv1alpha1.RoleServices).Pool("default", "16", "64Gi"))
+	svc := ptesting.NewService(ns, "catalog").Consumer(consumer).Requests("1", "1Gi").Build()
+
+	// The works say the service runs on a (placed there by a fallback
+	// earlier), whereas a fresh Workload decision would pick the consumer.
+	bindingWork(t, svc, a, "", fleetv1alpha1.StrategyDedicated, fleetv1alpha1.RoleProvider)
+	bindingWork(t, svc, consumer, a, "", fleetv1alpha1.RoleConsumer)
+	createService(t, svc)
+	got := eventuallyPlaced(t, svc, fleetv1alpha1.ReasonFallback)
+	g.Expect(got.Status.Placement.Cluster).To(Equal(a))
+	g.Expect(got.Status.Placement.Strategy).To(Equal(fleetv1alpha1.StrategyDedicated))
+	g.Expect(got.Status.Placement.BetterCandidate).To(Equal(consumer))
+	eventuallyEvent(t, svc, "PlacementRestored", "restored the decision "+a)
+
+	// A move to b is under way (b's work is newer): a wipe restores the
+	// move's target, so the move waits where it was.
+	time.Sleep(1100 * time.Millisecond) // creationTimestamp has one-second resolution
+	bindingWork(t, svc, b, "", fleetv1alpha1.StrategyDedicated, fleetv1alpha1.RoleProvider)
+	wipeStatus(t, svc)
+	g.Eventually(func(g Gomega) {
+		cur := getService(g, svc)
+		g.Expect(cur.Status.Placement.Cluster).To(Equal(b))
+		g.Expect(placed(cur).Status).To(Equal(metav1.ConditionTrue))
+	}, timeout, interval).Should(Succeed())
+	eventuallyEvent(t, svc, "PlacementRestored", "restored the decision "+b)
+
+	// A policy that is missing meanwhile does not unplace it either.
+	g.Expect(retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur := getService(g, svc)
+		cur.Spec.Placement.PolicyRef = &fleetv1alpha1.PolicyReference{Name: unique("gone")}
+		return k8s.Update(context.Background(), cur)
+	})).To(Succeed())
+	wipeStatus(t, svc)
+	g.Eventually(func(g Gomega) {
+		cur := getService(g, svc)
+		g.Expect(cur.Status.Placement.Cluster).To(Equal(b))
+		g.Expect(placed(cur).Status).To(Equal(metav1.ConditionTrue))
+		g.Expect(placed(cur).Message).To(ContainSubstring("not found"))
+	}, timeout, interval).Should(Succeed())
 }

@@ -1,13 +1,7 @@
 package propagation_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"fmt"
-	"regexp"
-	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,15 +13,16 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	fleetv1alpha1 "github.com/berth-io/berth/apis/fleet/v1alpha1"
+	"github.com/berth-io/berth/controllers/internal/apimetrics"
 	placementctrl "github.com/berth-io/berth/controllers/placement"
 	berthplacement "github.com/berth-io/berth/placement"
 	ptesting "github.com/berth-io/berth/placement/testing"
@@ -321,70 +316,30 @@ func startPlacement(t *testing.T, refresh time.Duration) {
 	})
 }
 
-// requestKey is one series of the apiserver's apiserver_request_total.
-type requestKey struct{ Verb, Resource, Subresource string }
-
-func (k requestKey) String() string {
-	if k.Subresource != "" {
-		return k.Verb + " " + k.Resource + "/" + k.Subresource
-	}
-	return k.Verb + " " + k.Resource
+// mutatingRequests scrapes the envtest apiserver's mutating requests.
+func mutatingRequests(g Gomega) apimetrics.Counts {
+	c, err := apimetrics.Mutating(context.Background(), env.Config)
+	g.Expect(err).NotTo(HaveOccurred())
+	return c
 }
 
-var (
-	requestLine = regexp.MustCompile(`^apiserver_request_total\{(.*)\} ([0-9.e+]+)$`)
-	labelPair   = regexp.MustCompile(`(\w+)="([^"]*)"`)
-)
-
-// mutatingRequests scrapes the envtest apiserver's /metrics and returns the
-// count of mutating requests per verb and resource, leaving out Leases (the
-// apiserver's own heartbeats).
-func mutatingRequests(g Gomega) map[requestKey]float64 {
-	cs, err := kubernetes.NewForConfig(env.Config)
+// reconciles is how many times the named controller of this process
+// reconciled, from controller-runtime's metrics.
+func reconciles(g Gomega, controller string) float64 {
+	mfs, err := metrics.Registry.Gather()
 	g.Expect(err).NotTo(HaveOccurred())
-	raw, err := cs.Discovery().RESTClient().Get().AbsPath("/metrics").DoRaw(context.Background())
-	g.Expect(err).NotTo(HaveOccurred())
-	out := map[requestKey]float64{}
-	sc := bufio.NewScanner(bytes.NewReader(raw))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		m := requestLine.FindStringSubmatch(sc.Text())
-		if m == nil {
+	var n float64
+	for _, mf := range mfs {
+		if mf.GetName() != "controller_runtime_reconcile_total" {
 			continue
 		}
-		labels := map[string]string{}
-		for _, p := range labelPair.FindAllStringSubmatch(m[1], -1) {
-			labels[p[1]] = p[2]
-		}
-		switch labels["verb"] {
-		case "POST", "PUT", "PATCH", "APPLY", "DELETE", "DELETECOLLECTION":
-		default:
-			continue
-		}
-		if labels["resource"] == "leases" {
-			continue
-		}
-		v, err := strconv.ParseFloat(m[2], 64)
-		g.Expect(err).NotTo(HaveOccurred())
-		out[requestKey{Verb: labels["verb"], Resource: labels["resource"], Subresource: labels["subresource"]}] += v
-	}
-	g.Expect(sc.Err()).NotTo(HaveOccurred())
-	return out
-}
-
-// diffRequests returns after minus before, without zero entries, printed
-// sorted.
-func diffRequests(before, after map[requestKey]float64) (map[requestKey]float64, string) {
-	d := map[requestKey]float64{}
-	for k, v := range after {
-		if n := v - before[k]; n != 0 {
-			d[k] = n
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "controller" && l.GetValue() == controller {
+					n += m.GetCounter().GetValue()
+				}
+			}
 		}
 	}
-	lines := make([]string, 0, len(d))
-	for k, v := range d {
-		lines = append(lines, fmt.Sprintf("%s: %g", k, v))
-	}
-	sort.Strings(lines)
-	return d, strings.Join(lines, ", ")
+	return n
 }

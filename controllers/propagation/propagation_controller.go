@@ -96,15 +96,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		}
 	}()
 
+	// Works whose deletion was asked for earlier are released once their
+	// spoke cleaned up, decision or not.
+	if err := r.releaseRemovedWorks(ctx, works); err != nil {
+		return ctrl.Result{}, err
+	}
 	if p.decided == "" {
 		// No decision (unplaced, Placed not True, or status lost before the
 		// placement controller restored it): nothing is written or deleted.
 		return ctrl.Result{}, nil
 	}
 	if err := r.applyWorks(ctx, p, works); err != nil {
-		return ctrl.Result{}, err
-	}
-	if err := r.releaseRemovedWorks(ctx, works); err != nil {
 		return ctrl.Result{}, err
 	}
 	if err := r.removeSuperseded(ctx, ms, p, works); err != nil {

@@ -69,11 +69,10 @@ func TestWipedStatusDeletesAndMovesNothing(t *testing.T) {
 		g.Expect(c).NotTo(BeNil())
 		g.Expect(c.Status).To(Equal(metav1.ConditionTrue))
 		g.Expect(c.Reason).To(Equal(fleetv1alpha1.ReasonFallback))
-		g.Expect(c.Message).To(ContainSubstring("restored from the provider ServiceWork on wipe-s"))
 		g.Expect(condition(cur, fleetv1alpha1.ConditionReady)).To(Equal(metav1.ConditionTrue))
 		g.Expect(meta.FindStatusCondition(cur.Status.Conditions, fleetv1alpha1.ConditionMoving)).To(BeNil())
 	}, timeout, interval).Should(Succeed())
-	eventuallyEvent(t, ms, "PlacementRestored", "wipe-s")
+	eventuallyEvent(t, ms, "PlacementRestored", "restored the decision wipe-s from the provider ServiceWork")
 	g.Consistently(func(g Gomega) {
 		g.Expect(snapshotWorks(g, "restored")).To(Equal(before), "no work may be created, rewritten or deleted")
 	}, 3*time.Second, 200*time.Millisecond).Should(Succeed())
