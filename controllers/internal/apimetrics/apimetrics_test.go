@@ -20,7 +20,7 @@ apiserver_request_total_other{verb="POST"} 5
 	c, err := parse(raw)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(c).To(Equal(Counts{
-		{Verb: "APPLY", Resource: "serviceworks"}:                          5,
+		{Verb: "APPLY", Resource: "serviceworks"}:                           5,
 		{Verb: "PATCH", Resource: "managedservices", Subresource: "status"}: 1,
 	}))
 	g.Expect(c.Total()).To(Equal(6.0))
