@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fails when generated files are stale, or when gofmt, go vet or golangci-lint
-# complain. Run by `make verify`.
+# Fails when generated files are stale, when gofmt, go vet or golangci-lint
+# complain, or when the Helm chart fails helm lint, does not render with its
+# ci/ values, or its PrometheusRule fails promtool. Run by `make verify`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -10,7 +11,9 @@ step() { printf '==> %s\n' "$*"; }
 step "generated code and CRDs are current"
 tmp="$(mktemp -d)"
 trap 'rm -rf "${tmp}"' EXIT
-generated=(apis/fleet/v1alpha1/zz_generated.deepcopy.go deploy/crds e2e/framework/testdata/capi-crds)
+generated=(apis/fleet/v1alpha1/zz_generated.deepcopy.go deploy/crds e2e/framework/testdata/capi-crds
+  deploy/charts/berth/crds deploy/charts/berth/files/spoke-rules.yaml deploy/charts/berth/files/spoke-namespace-rules.yaml
+  deploy/hub/berth.yaml deploy/spoke/berth.yaml)
 for p in "${generated[@]}"; do mkdir -p "${tmp}/$(dirname "$p")"; cp -r "$p" "${tmp}/$p"; done
 make --no-print-directory generate >/dev/null
 for p in "${generated[@]}"; do
@@ -20,6 +23,9 @@ for p in "${generated[@]}"; do
     fail=1
   fi
 done
+
+step "Helm chart: helm lint, template with ci/ values, promtool check rules"
+go run ./hack/deploygen check || fail=1
 
 step "gofmt"
 unformatted="$(gofmt -l $(git ls-files '*.go' | grep -v '^hack/tools/') 2>/dev/null || true)"

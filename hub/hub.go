@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	kruntime "k8s.io/apimachinery/pkg/runtime"
@@ -14,10 +16,10 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	fleetv1alpha1 "github.com/berth-io/berth/apis/fleet/v1alpha1"
@@ -112,7 +114,7 @@ func NewManager(o Options) (ctrl.Manager, error) {
 		LeaderElection:          o.LeaderElect,
 		LeaderElectionID:        "berth-hub.fleet.berth.io",
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
-		Cache:                   cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
+		Cache:                   CacheOptions(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the hub manager: %w", err)
@@ -126,6 +128,12 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	cfg := mgr.GetConfig()
 	server := o.HubServer
 	if server == "" {
+		// Inside the management cluster the hub reaches its apiserver at
+		// the in-cluster Service address, which member clusters cannot
+		// reach: spokes installed with it would never join.
+		if o.SpokeImage != "" && isInClusterHost(cfg.Host) {
+			return fmt.Errorf("--hub-server: required with --spoke-image when the hub runs in a cluster: the in-cluster address %s is not reachable from member clusters; pass the management cluster's apiserver URL as members reach it", cfg.Host)
+		}
 		server = cfg.Host
 	}
 	caData := cfg.CAData
@@ -150,13 +158,14 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		return fmt.Errorf("setting up the registration controller: %w", err)
 	}
 	if err := (&membercluster.Reconciler{
-		Client:           mgr.GetClient(),
-		Recorder:         mgr.GetEventRecorder("berth-hub"),
-		HubServer:        server,
-		HubCAData:        caData,
-		SpokeImage:       o.SpokeImage,
-		TokenExpiration:  o.SpokeTokenExpiration,
-		LeaseGraceFactor: o.LeaseGraceFactor,
+		Client:                   mgr.GetClient(),
+		Recorder:                 mgr.GetEventRecorder("berth-hub"),
+		HubServer:                server,
+		HubCAData:                caData,
+		SpokeImage:               o.SpokeImage,
+		SpokeExposureSourceCIDRs: o.SpokeExposureSourceCIDRs,
+		TokenExpiration:          o.SpokeTokenExpiration,
+		LeaseGraceFactor:         o.LeaseGraceFactor,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("setting up the membercluster controller: %w", err)
 	}
@@ -190,6 +199,10 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		return fmt.Errorf("setting up the propagation controller: %w", err)
 	}
 
+	if err := NewStateMetrics(mgr.GetCache()).Register(metrics.Registry); err != nil {
+		return fmt.Errorf("registering the state metrics: %w", err)
+	}
+
 	direct, err := client.New(cfg, client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
 	if err != nil {
 		return fmt.Errorf("creating an uncached hub client: %w", err)
@@ -219,6 +232,17 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		return fmt.Errorf("adding the ready check: %w", err)
 	}
 	return nil
+}
+
+// isInClusterHost reports whether host is the apiserver address that
+// client-go's in-cluster config uses: the kubernetes Service of the cluster
+// the process runs in.
+func isInClusterHost(host string) bool {
+	h, p := os.Getenv("KUBERNETES_SERVICE_HOST"), os.Getenv("KUBERNETES_SERVICE_PORT")
+	if h == "" || p == "" {
+		return false
+	}
+	return strings.TrimSuffix(host, "/") == "https://"+net.JoinHostPort(h, p)
 }
 
 // bootstrapLoop installs the manual-join policy and removes expired

@@ -3,6 +3,7 @@ package hub
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"time"
 
@@ -37,6 +38,10 @@ type Options struct {
 	// SpokeImage is the berth-spoke image installed into members from
 	// Cluster API; empty means the hub does not install spokes.
 	SpokeImage string
+	// SpokeExposureSourceCIDRs are passed to every spoke the hub installs
+	// as --exposure-source-cidr: the sources that may reach the members'
+	// remote exposures. Empty: every source.
+	SpokeExposureSourceCIDRs []string
 	// SpokeTokenExpiration is the life of a spoke's hub token (at least
 	// 10m); it is renewed at two thirds of it.
 	SpokeTokenExpiration time.Duration
@@ -83,6 +88,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.HubServer, "hub-server", o.HubServer, "Hub apiserver URL that spokes use; empty uses the URL the hub itself uses.")
 	fs.StringVar(&o.HubCAFile, "hub-ca-file", o.HubCAFile, "PEM CA bundle spokes trust for --hub-server; empty uses the hub's own CA.")
 	fs.StringVar(&o.SpokeImage, "spoke-image", o.SpokeImage, "berth-spoke image the hub installs into Cluster API members; empty disables installation.")
+	fs.StringSliceVar(&o.SpokeExposureSourceCIDRs, "spoke-exposure-source-cidr", o.SpokeExposureSourceCIDRs, "CIDRs the spokes the hub installs let reach remote exposures (their --exposure-source-cidr); empty allows every source.")
 	fs.StringVar(&o.PlacementConfig, "placement-config", o.PlacementConfig, "Path to the hub-wide placement config (plugins and weights per strategy); empty uses the built-in defaults.")
 	fs.DurationVar(&o.SpokeTokenExpiration, "spoke-token-expiration", o.SpokeTokenExpiration, "Life of each spoke's hub token; renewed at two thirds of it. At least 10m.")
 	fs.Float32Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS, "Client-side requests per second to the management cluster's apiserver; burst is twice this.")
@@ -103,6 +109,11 @@ func (o Options) Validate() error {
 	}
 	if o.LeaderElect && o.LeaderElectionNamespace == "" {
 		errs = append(errs, errors.New("--leader-election-namespace: must not be empty with --leader-elect"))
+	}
+	for _, c := range o.SpokeExposureSourceCIDRs {
+		if _, err := netip.ParsePrefix(c); err != nil {
+			errs = append(errs, fmt.Errorf("--spoke-exposure-source-cidr: %q is not a CIDR: %w", c, err))
+		}
 	}
 	if o.HubCAFile != "" {
 		if _, err := os.Stat(o.HubCAFile); err != nil {

@@ -11,9 +11,10 @@ import (
 	"github.com/berth-io/berth/bench"
 	"github.com/berth-io/berth/bench/dataplane"
 	"github.com/berth-io/berth/bench/report"
+	"github.com/berth-io/berth/cmd/berthctl/cli"
 )
 
-// benchDataplaneOptions are the flags of `berthctl bench dataplane`.
+// benchDataplaneOptions are the flags of `berth-dev bench dataplane`.
 type benchDataplaneOptions struct {
 	profiles    []string
 	engines     []string
@@ -26,10 +27,10 @@ type benchDataplaneOptions struct {
 	require     bool
 }
 
-// newBenchCommand is `berthctl bench dataplane|report`: the benchmarks that
+// newBenchCommand is `berth-dev bench dataplane|report`: the benchmarks that
 // compare the placements.
 func newBenchCommand() *cobra.Command {
-	cmd := groupCommand("bench", "Measure what each placement costs (data path, control path, blast radius) and write the report")
+	cmd := cli.GroupCommand("bench", "Measure what each placement costs (data path, control path, blast radius) and write the report")
 	cmd.AddCommand(newBenchDataplaneCommand(), newBenchControlplaneCommand(), newBenchBlastRadiusCommand(), newBenchReportCommand())
 	return cmd
 }
@@ -46,8 +47,8 @@ emulated link, and measures single-request latency, chatty transactions and thro
 with the real client libraries. Writes <out>/dataplane.json and the report.
 
 Everything is removed again when the command ends, also on Ctrl-C.`,
-		Example: `  sudo berthctl bench dataplane --profile 0,0.5ms --out bench/out
-  sudo berthctl bench dataplane --engines redis --duration 1s --repeats 2`,
+		Example: `  sudo bin/berth-dev bench dataplane --profile 0,0.5ms --out bench/out
+  sudo bin/berth-dev bench dataplane --engines redis --duration 1s --repeats 2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return benchDataplane(cmd, opts)
@@ -134,7 +135,7 @@ func writeReport(cmd *cobra.Command, dir, path string) error {
 	return nil
 }
 
-// flagError names the berthctl flag of an invalid benchmark option.
+// flagError names the berth-dev flag of an invalid benchmark option.
 func flagError(err error) error {
 	if fe, ok := errors.AsType[*bench.FieldError](err); ok {
 		return fmt.Errorf("flag --%s: %w", fe.Field, fe.Err)

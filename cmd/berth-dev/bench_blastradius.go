@@ -13,7 +13,7 @@ import (
 	"github.com/berth-io/berth/bench/dataplane"
 )
 
-// benchBlastRadiusOptions are the flags of `berthctl bench blastradius`.
+// benchBlastRadiusOptions are the flags of `berth-dev bench blastradius`.
 type benchBlastRadiusOptions struct {
 	engines     []string
 	experiments []string
@@ -40,8 +40,8 @@ requests, time to the first failure and recovery after the restart; a probe of t
 stopped component shows the outage happened. Writes <out>/blastradius.json and the report.
 
 Everything is removed again when the command ends, also on Ctrl-C.`,
-		Example: `  sudo berthctl bench blastradius --out bench/out
-  sudo berthctl bench blastradius --engines redis,postgres --outage 5s --experiments gateway`,
+		Example: `  sudo bin/berth-dev bench blastradius --out bench/out
+  sudo bin/berth-dev bench blastradius --engines redis,postgres --outage 5s --experiments gateway`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return benchBlastRadius(cmd, opts)

@@ -10,7 +10,7 @@ import (
 	"github.com/berth-io/berth/bench/controlplane"
 )
 
-// benchControlplaneOptions are the flags of `berthctl bench controlplane`.
+// benchControlplaneOptions are the flags of `berth-dev bench controlplane`.
 type benchControlplaneOptions struct {
 	opts      controlplane.Options
 	hubBinary string
@@ -28,8 +28,8 @@ credentials the hub issues to each member: Lease renewals, status reports, and S
 status as berth-spoke writes it once a service is up. Measures MemberCluster created ->
 Available, ManagedService created -> Propagated and -> Ready, and the hub's RSS and CPU
 time. Writes <out>/controlplane.json and the report.`,
-		Example: `  berthctl bench controlplane --members 10,100,1000 --out bench/out
-  berthctl bench controlplane --members 10 --services 20`,
+		Example: `  berth-dev bench controlplane --members 10,100,1000 --out bench/out
+  berth-dev bench controlplane --members 10 --services 20`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return benchControlplane(cmd, o)
@@ -41,7 +41,7 @@ time. Writes <out>/controlplane.json and the report.`,
 	f.DurationVar(&o.opts.Timeout, "timeout", controlplane.DefaultTimeout, "upper bound of each size")
 	f.Float32Var(&o.opts.HubKubeAPIQPS, "hub-kube-api-qps", 0, "berth-hub's --kube-api-qps (default: berth-hub's default)")
 	f.DurationVar(&o.opts.LeaseDuration, "lease-duration", 0, "the simulated spokes' Lease duration (default: berth-spoke's)")
-	f.StringVar(&o.hubBinary, "hub-binary", "", "the berth-hub executable (default: berth-hub next to this berthctl)")
+	f.StringVar(&o.hubBinary, "hub-binary", "", "the berth-hub executable (default: berth-hub next to this berth-dev)")
 	f.StringVar(&o.opts.WorkDir, "work-dir", "", "directory for the hub's logs (default: a temporary directory, removed afterwards)")
 	f.StringVar(&o.out, "out", "bench/out", "directory for controlplane.json, report.md and the plots")
 	return cmd

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -20,17 +20,18 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	fleetv1alpha1 "github.com/berth-io/berth/apis/fleet/v1alpha1"
+	"github.com/berth-io/berth/cmd/berthctl/cli"
+	"github.com/berth-io/berth/deploy/samples"
 	"github.com/berth-io/berth/e2e/framework"
 )
 
 // demoFieldManager applies the sample set.
-const demoFieldManager = "berthctl-demo"
+const demoFieldManager = "berth-dev-demo"
 
-// demoOptions are the flags of `berthctl demo`.
+// demoOptions are the flags of `berth-dev demo`.
 type demoOptions struct {
 	timeout time.Duration
 	samples string
@@ -38,7 +39,7 @@ type demoOptions struct {
 	explain string
 }
 
-// newDemoCommand is `berthctl demo`, what `make demo` runs.
+// newDemoCommand is `berth-dev demo`, what `make demo` runs.
 func newDemoCommand() *cobra.Command {
 	opts := &demoOptions{}
 	cmd := &cobra.Command{
@@ -52,7 +53,7 @@ func newDemoCommand() *cobra.Command {
     directory (<fleet dir>/berth/bin, logs in <fleet dir>/berth/*.log): berth-hub
     against mgmt, a berth-spoke per member with the credentials the hub issued,
     and a volume provisioner standing in for the storage driver kwok lacks. A
-    supervisor (the hidden "berthctl demo agents") keeps them running; running
+    supervisor (the hidden "berth-dev demo agents") keeps them running; running
     agents are reused;
  3. the sample set (deploy/samples) on the hub: a PostgreSQL co-located with its
     app, a Redis placed by a Dedicated PlacementPolicy and a RabbitMQ in the
@@ -60,7 +61,7 @@ func newDemoCommand() *cobra.Command {
  4. waits until the services are Ready, showing each step, then prints the
     services, the members and the placement of one service.
 
-"berthctl dev down" removes the fleet and every agent.`,
+"berth-dev dev down" removes the fleet and every agent.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDemo(cmd, opts)
@@ -68,8 +69,8 @@ func newDemoCommand() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.DurationVar(&opts.timeout, "timeout", 10*time.Minute, "how long to wait for the members and the services once the fleet is up")
-	f.StringVar(&opts.samples, "samples", filepath.Join(framework.RepoRoot(), "deploy", "samples"), "directory of the sample manifests to apply to the hub")
-	f.StringVar(&opts.binDir, "bin-dir", "", "directory with berth-hub, berth-spoke and berthctl (default: the directory of this berthctl)")
+	f.StringVar(&opts.samples, "samples", "", "directory of the sample manifests to apply to the hub (default: the sample set built into berth-dev, deploy/samples)")
+	f.StringVar(&opts.binDir, "bin-dir", "", "directory with berth-hub, berth-spoke and berth-dev (default: the directory of this berth-dev)")
 	f.StringVar(&opts.explain, "explain", "team/cart-cache", "the service to explain at the end")
 	cmd.AddCommand(newDemoAgentsCommand())
 	return cmd
@@ -89,10 +90,10 @@ func runDemo(cmd *cobra.Command, opts *demoOptions) error {
 	ctx := cmd.Context()
 	out := cmd.OutOrStdout()
 	p := progress{out: out, start: time.Now()}
-	if _, err := parseServiceRef(opts.explain); err != nil {
+	if _, err := cli.ParseServiceRef(opts.explain); err != nil {
 		return fmt.Errorf("--explain: %w", err)
 	}
-	samples, err := loadSamples(opts.samples)
+	set, err := loadSamples(opts.samples)
 	if err != nil {
 		return err
 	}
@@ -108,7 +109,7 @@ func runDemo(cmd *cobra.Command, opts *demoOptions) error {
 	f, already, err := framework.EnsureFleet(ctx, spec)
 	if err != nil {
 		if _, ok := errors.AsType[*framework.PortInUseError](err); ok {
-			return fmt.Errorf("%w; stop whatever listens there, or run `berthctl dev down` if an old fleet holds them", err)
+			return fmt.Errorf("%w; stop whatever listens there, or run `berth-dev dev down` if an old fleet holds them", err)
 		}
 		return err
 	}
@@ -136,30 +137,34 @@ func runDemo(cmd *cobra.Command, opts *demoOptions) error {
 	}
 
 	// 3. The samples.
-	if err := applySamples(ctx, f, hub, samples, p); err != nil {
+	if err := applySamples(ctx, f, hub, set, p); err != nil {
 		return err
 	}
 
 	// 4. Wait, then show.
-	keys := sampleServices(samples)
+	keys := sampleServices(set)
 	waitErr := waitServicesReady(waitCtx, hub, keys, p)
 	if waitErr == nil {
 		p.printf("All %d services are Ready after %.0fs", len(keys), time.Since(p.start).Seconds())
 	}
-	if err := showDemo(ctx, out, hub, keys, opts.explain); err != nil {
+	if err := showDemo(ctx, out, hub, keys, opts.explain, f.Name); err != nil {
 		return err
 	}
 
-	_, _ = fmt.Fprintf(out, `
-The fleet, the hub and the spokes keep running (logs: %s).
-  berthctl get members -o wide        members, node pools and peer latency
-  berthctl get services -o wide       services, policies and condition reasons
-  berthctl explain %-18s why a service runs where it runs
-  export KUBECONFIG=%s   (contexts: %s)
-Remove everything with: berthctl dev down
-`, logs, opts.explain, f.KubeconfigPath, strings.Join(f.ClusterNames(), ", "))
+	_, _ = fmt.Fprintf(out, "\nThe fleet, the hub and the spokes keep running (logs: %s).\n", logs)
+	hints := [][2]string{
+		{"berthctl get members --fleet " + f.Name + " -o wide", "members, node pools and peer latency"},
+		{"berthctl get services --fleet " + f.Name + " -o wide", "services, policies and condition reasons"},
+		{"berthctl explain " + opts.explain + " --fleet " + f.Name, "why a service runs where it runs"},
+	}
+	for _, h := range hints {
+		_, _ = fmt.Fprintf(out, "  %-52s %s\n", h[0], h[1])
+	}
+	_, _ = fmt.Fprintf(out, "  (--fleet is needed only when you have a kubeconfig of your own: without one, berthctl finds the fleet)\n")
+	_, _ = fmt.Fprintf(out, "  export KUBECONFIG=%s   (contexts: %s)\n", f.KubeconfigPath, strings.Join(f.ClusterNames(), ", "))
+	_, _ = fmt.Fprintf(out, "Remove everything with: berth-dev dev down\n")
 	if waitErr != nil {
-		return fmt.Errorf("%w; the fleet keeps running: see %s, or remove it with `berthctl dev down`", waitErr, logs)
+		return fmt.Errorf("%w; the fleet keeps running: see %s, or remove it with `berth-dev dev down`", waitErr, logs)
 	}
 	return nil
 }
@@ -173,14 +178,14 @@ func specClusterNames(spec framework.FleetSpec) string {
 }
 
 // siblingBinDir is the directory holding berth-hub and berth-spoke: the flag,
-// else the directory of the running berthctl.
+// else the directory of the running berth-dev.
 func siblingBinDir(flag string) (string, error) {
 	if flag != "" {
 		return filepath.Abs(flag)
 	}
 	self, err := os.Executable()
 	if err != nil {
-		return "", fmt.Errorf("--bin-dir: finding this berthctl: %w", err)
+		return "", fmt.Errorf("--bin-dir: finding this berth-dev: %w", err)
 	}
 	if self, err = filepath.EvalSymlinks(self); err != nil {
 		return "", fmt.Errorf("--bin-dir: %w", err)
@@ -273,7 +278,7 @@ func waitMembersAvailable(ctx context.Context, hub client.Client, names []string
 				}
 			}
 		} else {
-			waiting = append(waiting, "hub API: "+oneLine(err))
+			waiting = append(waiting, "hub API: "+cli.OneLine(err))
 		}
 		line := fmt.Sprintf("Members Available: %d/%d", len(ready), len(names))
 		if len(ready) > 0 {
@@ -304,7 +309,7 @@ func memberPhase(m *fleetv1alpha1.MemberCluster) string {
 	case m == nil:
 		return "no MemberCluster yet"
 	case meta.IsStatusConditionTrue(m.Status.Conditions, fleetv1alpha1.ConditionJoined):
-		return "joined, " + conditionReason(m.Status.Conditions, fleetv1alpha1.ConditionAvailable)
+		return "joined, " + cli.ConditionReason(m.Status.Conditions, fleetv1alpha1.ConditionAvailable)
 	case meta.IsStatusConditionTrue(m.Status.Conditions, fleetv1alpha1.ConditionRegistered):
 		return "registered, spoke not joined"
 	default:
@@ -313,98 +318,29 @@ func memberPhase(m *fleetv1alpha1.MemberCluster) string {
 }
 
 // sample is one object of the sample set.
-type sample struct {
-	obj  *unstructured.Unstructured
-	file string
-}
+type sample = samples.Object
 
-func (s sample) String() string {
-	name := s.obj.GetName()
-	if ns := s.obj.GetNamespace(); ns != "" {
-		name = ns + "/" + name
-	}
-	return s.obj.GetKind() + " " + name
-}
-
-// kindOrder applies Namespaces first, then PlacementPolicies, then the rest.
-func kindOrder(kind string) int {
-	switch kind {
-	case "Namespace":
-		return 0
-	case "PlacementPolicy":
-		return 1
-	default:
-		return 2
-	}
-}
-
-// loadSamples reads every *.yaml of dir but kustomization.yaml, in file
-// order, then sorts the objects so that namespaces and policies come first.
+// loadSamples reads the sample set: the one built into berth-dev, or the
+// manifests of dir.
 func loadSamples(dir string) ([]sample, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	var fsys fs.FS = samples.FS
+	where := "the built-in sample set"
+	if dir != "" {
+		fsys, where = os.DirFS(dir), dir
+	}
+	objs, err := samples.Load(fsys)
 	if err != nil {
-		return nil, fmt.Errorf("--samples: %w", err)
+		return nil, fmt.Errorf("--samples: %s: %w", where, err)
 	}
-	slices.Sort(files)
-	var out []sample
-	for _, file := range files {
-		if filepath.Base(file) == "kustomization.yaml" {
-			continue
-		}
-		raw, err := os.ReadFile(file)
-		if err != nil {
-			return nil, fmt.Errorf("--samples: %w", err)
-		}
-		objs, err := decodeManifests(raw)
-		if err != nil {
-			return nil, fmt.Errorf("--samples: %s: %w", filepath.Base(file), err)
-		}
-		for _, o := range objs {
-			out = append(out, sample{obj: o, file: filepath.Base(file)})
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("--samples: no manifests in %s", dir)
-	}
-	slices.SortStableFunc(out, func(a, b sample) int { return kindOrder(a.obj.GetKind()) - kindOrder(b.obj.GetKind()) })
-	return out, nil
-}
-
-// decodeManifests splits a multi-document YAML file into objects; each
-// needs apiVersion, kind and metadata.name.
-func decodeManifests(raw []byte) ([]*unstructured.Unstructured, error) {
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
-	var out []*unstructured.Unstructured
-	for i := 0; ; i++ {
-		var m map[string]any
-		if err := dec.Decode(&m); err != nil {
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
-			return nil, fmt.Errorf("document %d: %w", i, err)
-		}
-		if len(m) == 0 {
-			continue
-		}
-		u := &unstructured.Unstructured{Object: m}
-		switch {
-		case u.GetAPIVersion() == "":
-			return nil, fmt.Errorf("document %d: apiVersion is missing", i)
-		case u.GetKind() == "":
-			return nil, fmt.Errorf("document %d: kind is missing", i)
-		case u.GetName() == "":
-			return nil, fmt.Errorf("document %d (%s): metadata.name is missing", i, u.GetKind())
-		}
-		out = append(out, u)
-	}
+	return objs, nil
 }
 
 // sampleServices are the ManagedServices of the sample set.
-func sampleServices(samples []sample) []client.ObjectKey {
+func sampleServices(set []sample) []client.ObjectKey {
 	var keys []client.ObjectKey
-	for _, s := range samples {
-		if isManagedService(s.obj) {
-			keys = append(keys, client.ObjectKey{Namespace: s.obj.GetNamespace(), Name: s.obj.GetName()})
+	for _, s := range set {
+		if isManagedService(s.Obj) {
+			keys = append(keys, client.ObjectKey{Namespace: s.Obj.GetNamespace(), Name: s.Obj.GetName()})
 		}
 	}
 	return keys
@@ -416,16 +352,16 @@ func isManagedService(u *unstructured.Unstructured) bool {
 
 // consumerNamespaces maps each consumer cluster of the sample services to
 // the namespaces their apps run in.
-func consumerNamespaces(samples []sample) (map[string][]string, error) {
+func consumerNamespaces(set []sample) (map[string][]string, error) {
 	out := map[string][]string{}
-	for _, s := range samples {
-		if !isManagedService(s.obj) {
+	for _, s := range set {
+		if !isManagedService(s.Obj) {
 			continue
 		}
-		cluster, _, _ := unstructured.NestedString(s.obj.Object, "spec", "consumer", "cluster")
-		nss, _, _ := unstructured.NestedStringSlice(s.obj.Object, "spec", "consumer", "namespaces")
+		cluster, _, _ := unstructured.NestedString(s.Obj.Object, "spec", "consumer", "cluster")
+		nss, _, _ := unstructured.NestedStringSlice(s.Obj.Object, "spec", "consumer", "namespaces")
 		if cluster == "" || len(nss) == 0 {
-			return nil, fmt.Errorf("--samples: %s: %s: spec.consumer.cluster and spec.consumer.namespaces are required", s.file, s)
+			return nil, fmt.Errorf("--samples: %s: %s: spec.consumer.cluster and spec.consumer.namespaces are required", s.File, s)
 		}
 		for _, ns := range nss {
 			if !slices.Contains(out[cluster], ns) {
@@ -438,8 +374,8 @@ func consumerNamespaces(samples []sample) (map[string][]string, error) {
 
 // applySamples creates the consumer namespaces in the member clusters and
 // applies the samples to the hub with server-side apply.
-func applySamples(ctx context.Context, f *framework.Fleet, hub client.Client, samples []sample, p progress) error {
-	consumers, err := consumerNamespaces(samples)
+func applySamples(ctx context.Context, f *framework.Fleet, hub client.Client, set []sample, p progress) error {
+	consumers, err := consumerNamespaces(set)
 	if err != nil {
 		return err
 	}
@@ -461,11 +397,11 @@ func applySamples(ctx context.Context, f *framework.Fleet, hub client.Client, sa
 		}
 	}
 	p.printf("Consumer namespaces: %s", strings.Join(created, ", "))
-	if err := applyObjects(ctx, hub, samples); err != nil {
+	if err := applyObjects(ctx, hub, set); err != nil {
 		return err
 	}
-	names := make([]string, 0, len(samples))
-	for _, s := range samples {
+	names := make([]string, 0, len(set))
+	for _, s := range set {
 		names = append(names, s.String())
 	}
 	p.printf("Applied to the hub: %s", strings.Join(names, ", "))
@@ -473,11 +409,11 @@ func applySamples(ctx context.Context, f *framework.Fleet, hub client.Client, sa
 }
 
 // applyObjects applies the samples in order with server-side apply.
-func applyObjects(ctx context.Context, c client.Client, samples []sample) error {
-	for _, s := range samples {
-		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(s.obj.DeepCopy()),
+func applyObjects(ctx context.Context, c client.Client, set []sample) error {
+	for _, s := range set {
+		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(s.Obj.DeepCopy()),
 			client.FieldOwner(demoFieldManager), client.ForceOwnership); err != nil {
-			return fmt.Errorf("applying %s from %s: %w", s, s.file, err)
+			return fmt.Errorf("applying %s from %s: %w", s, s.File, err)
 		}
 	}
 	return nil
@@ -494,7 +430,7 @@ func ensureNamespace(ctx context.Context, c client.Client, name string) error {
 // serviceProgress is one line of the wait for a service: its Placed,
 // Propagated and Ready conditions.
 func serviceProgress(ms *fleetv1alpha1.ManagedService) string {
-	placed := "Placed: " + conditionReason(ms.Status.Conditions, fleetv1alpha1.ConditionPlaced)
+	placed := "Placed: " + cli.ConditionReason(ms.Status.Conditions, fleetv1alpha1.ConditionPlaced)
 	if c := ms.Status.Placement.Cluster; c != "" {
 		placed = "Placed: " + c
 	}
@@ -527,7 +463,7 @@ func waitServicesReady(ctx context.Context, hub client.Client, keys []client.Obj
 			ms := &fleetv1alpha1.ManagedService{}
 			line := ""
 			if err := hub.Get(ctx, k, ms); err != nil {
-				line = fmt.Sprintf("%s: %s", k, oneLine(err))
+				line = fmt.Sprintf("%s: %s", k, cli.OneLine(err))
 			} else {
 				line = serviceProgress(ms)
 			}
@@ -556,7 +492,7 @@ func waitServicesReady(ctx context.Context, hub client.Client, keys []client.Obj
 
 // showDemo prints the services and members tables and explains one
 // service.
-func showDemo(ctx context.Context, out io.Writer, hub client.Client, keys []client.ObjectKey, explain string) error {
+func showDemo(ctx context.Context, out io.Writer, hub client.Client, keys []client.ObjectKey, explain, fleet string) error {
 	var services []*fleetv1alpha1.ManagedService
 	for _, k := range keys {
 		ms := &fleetv1alpha1.ManagedService{}
@@ -566,18 +502,18 @@ func showDemo(ctx context.Context, out io.Writer, hub client.Client, keys []clie
 		services = append(services, ms)
 	}
 	now := time.Now()
-	_, _ = fmt.Fprintf(out, "\n$ berthctl get services\n")
-	writeServices(out, services, false, now)
+	_, _ = fmt.Fprintf(out, "\n$ berthctl get services --fleet %s\n", fleet)
+	cli.WriteServices(out, services, false, now)
 
 	list := &fleetv1alpha1.MemberClusterList{}
 	if err := hub.List(ctx, list); err != nil {
 		return fmt.Errorf("listing MemberClusters: %w", err)
 	}
-	members, _ := selectByName(list.Items, nil, func(m *fleetv1alpha1.MemberCluster) string { return m.Name }, nil)
-	_, _ = fmt.Fprintf(out, "\n$ berthctl get members\n")
-	writeMembers(out, members, false, now)
+	members, _ := cli.SelectByName(list.Items, nil, func(m *fleetv1alpha1.MemberCluster) string { return m.Name }, nil)
+	_, _ = fmt.Fprintf(out, "\n$ berthctl get members --fleet %s\n", fleet)
+	cli.WriteMembers(out, members, false, now)
 
-	key, _ := parseServiceRef(explain)
+	key, _ := cli.ParseServiceRef(explain)
 	ms := &fleetv1alpha1.ManagedService{}
 	if err := hub.Get(ctx, key, ms); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -585,7 +521,7 @@ func showDemo(ctx context.Context, out io.Writer, hub client.Client, keys []clie
 		}
 		return fmt.Errorf("getting ManagedService %s: %w", key, err)
 	}
-	_, _ = fmt.Fprintf(out, "\n$ berthctl explain %s\n", key)
-	writeExplain(out, ms, now)
+	_, _ = fmt.Fprintf(out, "\n$ berthctl explain %s --fleet %s\n", key, fleet)
+	cli.WriteExplain(out, ms, now)
 	return nil
 }

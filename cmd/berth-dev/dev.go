@@ -1,19 +1,22 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/berth-io/berth/cmd/berthctl/cli"
 	"github.com/berth-io/berth/e2e/framework"
 )
 
-// devOptions are the flags of `berthctl dev`.
+// devOptions are the flags of `berth-dev dev`.
 type devOptions struct {
 	fleet    string
 	basePort int
@@ -21,11 +24,11 @@ type devOptions struct {
 	timeout  time.Duration
 }
 
-// newDevCommand is `berthctl dev up|down|status`: the local fleet of kwok
+// newDevCommand is `berth-dev dev up|down|status`: the local fleet of kwok
 // clusters that tests and the demo run on.
 func newDevCommand() *cobra.Command {
 	opts := &devOptions{}
-	cmd := groupCommand("dev", "Run the local development fleet: mgmt, workload-1, workload-2 and services-1 as kwok clusters")
+	cmd := cli.GroupCommand("dev", "Run the local development fleet: mgmt, workload-1, workload-2 and services-1 as kwok clusters")
 	cmd.PersistentFlags().StringVar(&opts.fleet, "fleet", framework.DevFleetName, "name of the fleet (its state lives in "+framework.FleetsDir()+"/<name>)")
 
 	up := &cobra.Command{
@@ -87,7 +90,7 @@ func devUp(cmd *cobra.Command, opts *devOptions) error {
 	if err := printStatus(cmd, f, f.Clusters); err != nil {
 		return err
 	}
-	_, _ = fmt.Fprintf(out, "\nRemove it with `berthctl dev down`.\n")
+	_, _ = fmt.Fprintf(out, "\nRemove it with `berth-dev dev down`.\n")
 	return nil
 }
 
@@ -96,12 +99,48 @@ func devDown(cmd *cobra.Command, opts *devOptions) error {
 	if err != nil {
 		return err
 	}
-	if found {
-		_, _ = fmt.Fprintf(cmd.OutOrStdout(), "Fleet %s removed: no process or file of it is left.\n", opts.fleet)
-	} else {
+	if !found {
 		_, _ = fmt.Fprintf(cmd.OutOrStdout(), "No fleet %s is running; nothing to remove.\n", opts.fleet)
+		return nil
 	}
+	// StopFleet signals the processes; return only once they have exited,
+	// so that the ports and the memory are free when this command ends.
+	f := &framework.Fleet{Name: opts.fleet, Dir: filepath.Join(framework.FleetsDir(), opts.fleet)}
+	if err := waitProcessesExited(cmd.Context(), f, downTimeout); err != nil {
+		return err
+	}
+	_, _ = fmt.Fprintf(cmd.OutOrStdout(), "Fleet %s removed: no process or file of it is left.\n", opts.fleet)
 	return nil
+}
+
+// downTimeout bounds the wait for a stopped fleet's processes to exit.
+const downTimeout = 30 * time.Second
+
+// waitProcessesExited waits until no process of the fleet's directory is
+// left, and names those still running after timeout.
+func waitProcessesExited(ctx context.Context, f *framework.Fleet, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		procs, err := f.Processes()
+		if err != nil {
+			return err
+		}
+		if len(procs) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			left := make([]string, 0, len(procs))
+			for _, p := range procs {
+				left = append(left, fmt.Sprintf("%s (pid %d)", p.Name, p.PID))
+			}
+			return fmt.Errorf("fleet %s: %d process(es) still run %s after it was stopped: %s", f.Name, len(procs), timeout, strings.Join(left, ", "))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 func devStatus(cmd *cobra.Command, opts *devOptions) error {
@@ -124,7 +163,7 @@ func devStatus(cmd *cobra.Command, opts *devOptions) error {
 func loadFleet(name string) (*framework.Fleet, error) {
 	f, err := framework.LoadFleet(name)
 	if errors.Is(err, framework.ErrFleetNotRunning) {
-		return nil, fmt.Errorf("no local fleet %q is running; start it with `berthctl dev up`", name)
+		return nil, fmt.Errorf("no local fleet %q is running; start it with `berth-dev dev up`", name)
 	}
 	return f, err
 }
@@ -155,7 +194,7 @@ func printStatus(cmd *cobra.Command, f *framework.Fleet, clusters []*framework.C
 		_, _ = fmt.Fprintf(out, "Processes: %d, resident memory %.0f MiB\n", len(procs), float64(rss)/(1<<20))
 	}
 	if len(down) > 0 {
-		return fmt.Errorf("cluster %s of fleet %s does not answer; `berthctl dev up` starts the fleet again", strings.Join(down, ", "), f.Name)
+		return fmt.Errorf("cluster %s of fleet %s does not answer; `berth-dev dev up` starts the fleet again", strings.Join(down, ", "), f.Name)
 	}
 	return nil
 }

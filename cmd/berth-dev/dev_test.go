@@ -8,10 +8,11 @@ import (
 
 	. "github.com/onsi/gomega"
 
+	"github.com/berth-io/berth/cmd/berthctl/cli"
 	"github.com/berth-io/berth/e2e/framework"
 )
 
-// run executes berthctl with args and returns its output and the one-line
+// run executes berth-dev with args and returns its output and the one-line
 // error main would print.
 func run(ctx context.Context, args ...string) (string, string) {
 	cmd := newRootCommand()
@@ -20,7 +21,7 @@ func run(ctx context.Context, args ...string) (string, string) {
 	cmd.SetErr(&bytes.Buffer{})
 	cmd.SetArgs(args)
 	if err := cmd.ExecuteContext(ctx); err != nil {
-		return out.String(), oneLine(err)
+		return out.String(), cli.OneLine(err)
 	}
 	return out.String(), ""
 }
@@ -32,16 +33,19 @@ func TestBadInput(t *testing.T) {
 		env     map[string]string
 		wantErr string
 	}{
-		{name: "unknown command", args: []string{"nope"}, wantErr: `unknown command "nope" for "berthctl"`},
-		{name: "unknown dev command", args: []string{"dev", "nope"}, wantErr: `unknown command "nope" for "berthctl dev" (available: down, status, up)`},
-		{name: "extra argument", args: []string{"dev", "status", "extra"}, wantErr: `unknown command "extra" for "berthctl dev status"`},
+		{name: "unknown command", args: []string{"nope"}, wantErr: `unknown command "nope" for "berth-dev"`},
+		{name: "unknown dev command", args: []string{"dev", "nope"}, wantErr: `unknown command "nope" for "berth-dev dev" (available: down, status, up)`},
+		{name: "extra argument", args: []string{"dev", "status", "extra"}, wantErr: `unknown command "extra" for "berth-dev dev status"`},
 		{name: "unknown flag", args: []string{"dev", "up", "--nope"}, wantErr: "unknown flag: --nope"},
 		{name: "fleet not running", args: []string{"dev", "status", "--fleet", "not-started"},
-			wantErr: "no local fleet \"not-started\" is running; start it with `berthctl dev up`"},
+			wantErr: "no local fleet \"not-started\" is running; start it with `berth-dev dev up`"},
 		{name: "bad fleet name", args: []string{"dev", "status", "--fleet", "../x"}, wantErr: `fleet name "../x" must be a DNS-1123 label`},
 		{name: "missing tools cache", args: []string{"dev", "up", "--fleet", "no-tools"}, env: map[string]string{"BERTH_CACHE_DIR": "EMPTY"},
 			wantErr: "cluster binaries are not built"},
 		{name: "bad base port", args: []string{"dev", "up", "--fleet", "bad-port", "--base-port", "80"}, wantErr: "basePort: 80"},
+		{name: "demo extra argument", args: []string{"demo", "extra"}, wantErr: `unknown command "extra" for "berth-dev demo"`},
+		{name: "demo bad explain", args: []string{"demo", "--explain", "foo"}, wantErr: `--explain: argument "foo": expected <namespace>/<name>`},
+		{name: "demo missing samples", args: []string{"demo", "--samples", "/nonexistent"}, wantErr: "--samples: /nonexistent: no manifests"},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -61,6 +61,9 @@ type Reconciler struct {
 	// SpokeImage is installed into members from Cluster API; empty
 	// disables installation (spokes are run some other way).
 	SpokeImage string
+	// SpokeExposureSourceCIDRs are passed to every installed spoke as
+	// --exposure-source-cidr; empty allows every source.
+	SpokeExposureSourceCIDRs []string
 	// TokenExpiration is the life of the spoke's hub token (at least
 	// MinTokenExpiration); zero means DefaultTokenExpiration.
 	TokenExpiration time.Duration

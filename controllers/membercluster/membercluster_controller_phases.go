@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -240,13 +241,14 @@ func (r *Reconciler) reconcileSpokeInstall(ctx context.Context, s *scope) (ctrl.
 		return ctrl.Result{}, withReason(fleetv1alpha1.ReasonKubeconfigInvalid, fmt.Errorf("cannot install the spoke: %w", err))
 	}
 	opts := spokeinstall.Options{
-		MemberName:    s.member.Name,
-		HubNamespace:  s.namespace,
-		Image:         r.SpokeImage,
-		HubKubeconfig: s.hubKubeconfig,
+		MemberName:          s.member.Name,
+		HubNamespace:        s.namespace,
+		Image:               r.SpokeImage,
+		HubKubeconfig:       s.hubKubeconfig,
+		ExposureSourceCIDRs: r.SpokeExposureSourceCIDRs,
 	}
 	sum := sha256.New()
-	for _, part := range [][]byte{[]byte(opts.Image), opts.HubKubeconfig, []byte(secret.ResourceVersion), []byte(string(secret.UID))} {
+	for _, part := range [][]byte{[]byte(opts.Image), opts.HubKubeconfig, []byte(secret.ResourceVersion), []byte(string(secret.UID)), []byte(strings.Join(opts.ExposureSourceCIDRs, ","))} {
 		sum.Write(part)
 		sum.Write([]byte{0})
 	}

@@ -18,8 +18,19 @@
 //     election Lease;
 //   - Secret hub-kubeconfig (key `kubeconfig`) with the spoke's hub
 //     credentials, mounted into the pod;
-//   - Deployment berth-spoke (one replica, Recreate) running the image the
-//     hub was started with.
+//   - Deployment berth-spoke (one replica, Recreate, non-root 65532 with a
+//     read-only root file system, health probes on /healthz and /readyz)
+//     running the image the hub was started with, and passing it the
+//     exposure source ranges the hub was given (--exposure-source-cidr);
+//   - Service berth-spoke-metrics in front of its metrics port, for a
+//     Prometheus in the member cluster.
+//
+// # One source for deploy/
+//
+// Rules and NamespaceRules are the only definition of the spoke's RBAC:
+// hack/deploygen writes them into the Helm chart (deploy/charts/berth), from
+// which the kustomize base deploy/spoke is rendered, and a test here keeps
+// the chart's spoke Deployment equal to the one installed here.
 //
 // # Not installed
 //

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -37,6 +39,9 @@ const (
 	FieldManager = "berth-hub"
 	// HubKubeconfigDir is where the pod mounts SecretName.
 	HubKubeconfigDir = "/etc/berth/hub"
+	// MetricsService is the Service in front of the spoke's metrics port,
+	// for a Prometheus in the member cluster.
+	MetricsService = "berth-spoke-metrics"
 	// MetricsPort and HealthPort are the spoke's listeners in the pod.
 	MetricsPort = 8080
 	// HealthPort serves /healthz and /readyz.
@@ -56,7 +61,13 @@ type Options struct {
 	Image string
 	// HubKubeconfig is the content of the hub-kubeconfig Secret.
 	HubKubeconfig []byte
+	// ExposureSourceCIDRs may reach the member's remote exposures
+	// (--exposure-source-cidr); empty allows every source.
+	ExposureSourceCIDRs []string
 }
+
+// nonRootID is the user and group of berth's images (hack/images).
+const nonRootID = 65532
 
 // Validate names the first field that is missing.
 func (o Options) Validate() error {
@@ -72,6 +83,11 @@ func (o Options) Validate() error {
 	}
 	if len(o.HubKubeconfig) == 0 {
 		errs = append(errs, errors.New("hubKubeconfig: must not be empty"))
+	}
+	for _, c := range o.ExposureSourceCIDRs {
+		if _, err := netip.ParsePrefix(c); err != nil {
+			errs = append(errs, fmt.Errorf("exposureSourceCIDRs: %q is not a CIDR: %w", c, err))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -157,6 +173,10 @@ func ApplyConfigurations(o Options) []runtime.ApplyConfiguration {
 		fmt.Sprintf("--health-probe-bind-address=:%d", HealthPort),
 		fmt.Sprintf("--probe-listen=:%d", ProbePort),
 	}
+	if len(o.ExposureSourceCIDRs) > 0 {
+		args = append(args, "--exposure-source-cidr="+strings.Join(o.ExposureSourceCIDRs, ","))
+	}
+	args = append(args, "--zap-log-level=info")
 	probe := func(path string) *corev1ac.ProbeApplyConfiguration {
 		return corev1ac.Probe().WithHTTPGet(corev1ac.HTTPGetAction().WithPath(path).WithPort(intstr.FromInt32(HealthPort))).
 			WithPeriodSeconds(10)
@@ -184,6 +204,7 @@ func ApplyConfigurations(o Options) []runtime.ApplyConfiguration {
 			WithReadOnlyRootFilesystem(true).
 			WithRunAsNonRoot(true).
 			WithCapabilities(corev1ac.Capabilities().WithDrop("ALL")))
+	metricsPort := corev1ac.ServicePort().WithName("metrics").WithPort(MetricsPort).WithTargetPort(intstr.FromString("metrics"))
 
 	return []runtime.ApplyConfiguration{
 		corev1ac.Namespace(Namespace).WithLabels(l),
@@ -208,10 +229,14 @@ func ApplyConfigurations(o Options) []runtime.ApplyConfiguration {
 					WithServiceAccountName(Name).
 					WithSecurityContext(corev1ac.PodSecurityContext().
 						WithRunAsNonRoot(true).
+						WithRunAsUser(nonRootID).
+						WithRunAsGroup(nonRootID).
 						WithSeccompProfile(corev1ac.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault))).
 					WithContainers(container).
 					WithVolumes(corev1ac.Volume().WithName(SecretName).
 						WithSecret(corev1ac.SecretVolumeSource().WithSecretName(SecretName)))))),
+		corev1ac.Service(MetricsService, Namespace).WithLabels(l).WithSpec(corev1ac.ServiceSpec().
+			WithSelector(selector).WithPorts(metricsPort)),
 	}
 }
 
@@ -233,6 +258,7 @@ func Apply(ctx context.Context, c client.Client, o Options) error {
 func Delete(ctx context.Context, c client.Client) error {
 	objs := []client.Object{
 		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: Name, Namespace: Namespace}},
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: MetricsService, Namespace: Namespace}},
 		&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: Name}},
 		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: Name}},
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Namespace}},

@@ -26,6 +26,8 @@ func TestOptionsValidate(t *testing.T) {
 		{name: "no namespace", mutate: func(o *Options) { o.HubNamespace = "" }, wantErr: "hubNamespace"},
 		{name: "no image", mutate: func(o *Options) { o.Image = "" }, wantErr: "image"},
 		{name: "no kubeconfig", mutate: func(o *Options) { o.HubKubeconfig = nil }, wantErr: "hubKubeconfig"},
+		{name: "exposure CIDRs", mutate: func(o *Options) { o.ExposureSourceCIDRs = []string{"10.0.0.0/8", "fd00::/8"} }},
+		{name: "bad exposure CIDR", mutate: func(o *Options) { o.ExposureSourceCIDRs = []string{"10.0.0.1"} }, wantErr: `exposureSourceCIDRs: "10.0.0.1" is not a CIDR`},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -115,7 +117,7 @@ func TestRulesCoverTheInventory(t *testing.T) {
 func TestApplyConfigurations(t *testing.T) {
 	g := NewWithT(t)
 	acs := ApplyConfigurations(Options{MemberName: "edge-1", HubNamespace: "berth-member-edge-1", Image: "reg/berth-spoke:v1", HubKubeconfig: []byte("kc")})
-	g.Expect(acs).To(HaveLen(8))
+	g.Expect(acs).To(HaveLen(9))
 	ns, ok := acs[0].(*corev1ac.NamespaceApplyConfiguration)
 	g.Expect(ok).To(BeTrue(), "the Namespace is applied first")
 	g.Expect(*ns.Name).To(Equal(Namespace))
@@ -139,4 +141,13 @@ func TestApplyConfigurations(t *testing.T) {
 	}
 	g.Expect(ports).To(ContainElement(int32(ProbePort)))
 	g.Expect(agent.DefaultProbeListen).To(Equal(fmt.Sprintf(":%d", ProbePort)), "the installed spoke listens where berth-spoke does by default")
+	g.Expect(c.Args).NotTo(ContainElement(HavePrefix("--exposure-source-cidr")), "no ranges: every source")
+	svc := acs[8].(*corev1ac.ServiceApplyConfiguration)
+	g.Expect(*svc.Name).To(Equal(MetricsService))
+	g.Expect(svc.Spec.Selector).To(Equal(dep.Spec.Selector.MatchLabels))
+
+	acs = ApplyConfigurations(Options{MemberName: "edge-1", HubNamespace: "berth-member-edge-1", Image: "img", HubKubeconfig: []byte("kc"),
+		ExposureSourceCIDRs: []string{"10.0.0.0/8", "192.168.0.0/16"}})
+	c = acs[7].(*appsv1ac.DeploymentApplyConfiguration).Spec.Template.Spec.Containers[0]
+	g.Expect(c.Args).To(ContainElement("--exposure-source-cidr=10.0.0.0/8,192.168.0.0/16"))
 }

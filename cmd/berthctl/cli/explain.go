@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -20,8 +20,7 @@ import (
 
 // newExplainCommand is `berthctl explain <namespace>/<name>`: why a
 // ManagedService was placed where it is.
-func newExplainCommand() *cobra.Command {
-	opts := &hubOptions{}
+func newExplainCommand(kf *kubeFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "explain NAMESPACE/NAME",
 		Short: "Explain where a ManagedService was placed and why: candidates, plugin scores, filter reasons, conditions",
@@ -29,15 +28,18 @@ func newExplainCommand() *cobra.Command {
 			if len(args) != 1 {
 				return fmt.Errorf("expected one argument <namespace>/<name> of a ManagedService, e.g. team/orders-db; got %d", len(args))
 			}
-			_, err := parseServiceRef(args[0])
+			_, err := ParseServiceRef(args[0])
 			return err
 		},
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			return completeServices(cmd, kf, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			key, err := parseServiceRef(args[0])
+			key, err := ParseServiceRef(args[0])
 			if err != nil {
 				return err
 			}
-			h, err := opts.connect()
+			h, err := kf.connect(cmd.Flags().Changed("fleet"))
 			if err != nil {
 				return err
 			}
@@ -48,11 +50,11 @@ func newExplainCommand() *cobra.Command {
 				}
 				return h.apiError("getting ManagedService "+key.String(), err)
 			}
-			writeExplain(cmd.OutOrStdout(), ms, time.Now())
+			WriteExplain(cmd.OutOrStdout(), ms, time.Now())
 			return nil
 		},
 	}
-	opts.addFlags(cmd.Flags())
+	kf.addFlags(cmd.Flags())
 	return cmd
 }
 
@@ -67,8 +69,8 @@ func isMissingAPI(err error) bool {
 	return d == nil || d.Name == ""
 }
 
-// parseServiceRef parses <namespace>/<name>.
-func parseServiceRef(arg string) (client.ObjectKey, error) {
+// ParseServiceRef parses <namespace>/<name> of a ManagedService.
+func ParseServiceRef(arg string) (client.ObjectKey, error) {
 	ns, name, ok := strings.Cut(arg, "/")
 	if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
 		return client.ObjectKey{}, fmt.Errorf("argument %q: expected <namespace>/<name> of a ManagedService, e.g. team/orders-db", arg)
@@ -82,9 +84,9 @@ func parseServiceRef(arg string) (client.ObjectKey, error) {
 	return client.ObjectKey{Namespace: ns, Name: name}, nil
 }
 
-// writeExplain prints the placement decision of a service, its candidates
+// WriteExplain prints the placement decision of a service, its candidates
 // and its conditions.
-func writeExplain(out io.Writer, ms *fleetv1alpha1.ManagedService, now time.Time) {
+func WriteExplain(out io.Writer, ms *fleetv1alpha1.ManagedService, now time.Time) {
 	p := ms.Status.Placement
 	tw := tabwriter.NewWriter(out, 0, 4, 1, ' ', 0)
 	line := func(key, format string, args ...any) {
@@ -102,7 +104,7 @@ func writeExplain(out io.Writer, ms *fleetv1alpha1.ManagedService, now time.Time
 	}
 	line("Requested", "%s", requested)
 	if p.Cluster == "" {
-		reason := conditionReason(ms.Status.Conditions, fleetv1alpha1.ConditionPlaced)
+		reason := ConditionReason(ms.Status.Conditions, fleetv1alpha1.ConditionPlaced)
 		line("Placement", "not placed (%s)", reason)
 	} else {
 		decided := ""

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -11,171 +11,62 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/duration"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	fleetv1alpha1 "github.com/berth-io/berth/apis/fleet/v1alpha1"
-	"github.com/berth-io/berth/e2e/framework"
 )
-
-// hubOptions choose the hub apiserver that get and explain talk to.
-type hubOptions struct {
-	kubeconfig  string
-	kubeContext string
-	fleet       string
-}
-
-func (o *hubOptions) addFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the hub (the management cluster); without it and --context: the local fleet's mgmt cluster when that fleet runs, else $KUBECONFIG or ~/.kube/config")
-	fs.StringVar(&o.kubeContext, "context", "", "kubeconfig context of the hub")
-	fs.StringVar(&o.fleet, "fleet", framework.DevFleetName, "local fleet whose mgmt cluster is the default hub")
-}
-
-// hubConn is a client for the hub and where its configuration came from.
-type hubConn struct {
-	client client.Client
-	// host is the apiserver URL.
-	host string
-	// namespace is the namespace the kubeconfig context sets; empty when
-	// it sets none.
-	namespace string
-	// source describes where the configuration came from, for errors.
-	source string
-}
-
-// connect resolves the hub: the kubeconfig flags when given, else the local
-// fleet's management cluster when the fleet runs, else the default
-// kubeconfig ($KUBECONFIG or ~/.kube/config).
-func (o *hubOptions) connect() (*hubConn, error) {
-	if o.kubeconfig == "" && o.kubeContext == "" {
-		f, err := framework.LoadFleet(o.fleet)
-		switch {
-		case err == nil:
-			mgmt := framework.DevManagementCluster
-			if f.CAPI != nil {
-				mgmt = f.CAPI.ManagementCluster
-			}
-			c, err := f.Cluster(mgmt)
-			if err != nil {
-				return nil, fmt.Errorf("fleet %s: %w", f.Name, err)
-			}
-			return newHubConn(c.Config, "", fmt.Sprintf("cluster %s of the local fleet %s", c.Name, f.Name))
-		case errors.Is(err, framework.ErrFleetNotRunning):
-		default:
-			return nil, fmt.Errorf("--fleet: %w", err)
-		}
-	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = o.kubeconfig
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: o.kubeContext})
-	cfg, err := cc.ClientConfig()
-	if err != nil {
-		if clientcmd.IsEmptyConfig(err) && o.kubeconfig == "" && o.kubeContext == "" {
-			return nil, fmt.Errorf("no hub to talk to: no local fleet %q is running (start one with `make demo` or `berthctl dev up`) and no kubeconfig is set ($KUBECONFIG, ~/.kube/config); pass --kubeconfig", o.fleet)
-		}
-		flag := "--kubeconfig"
-		if o.kubeContext != "" {
-			flag = "--context"
-		}
-		return nil, fmt.Errorf("%s: %s", flag, oneLine(err))
-	}
-	namespace := ""
-	if raw, err := cc.RawConfig(); err == nil {
-		name := raw.CurrentContext
-		if o.kubeContext != "" {
-			name = o.kubeContext
-		}
-		if kc := raw.Contexts[name]; kc != nil {
-			namespace = kc.Namespace
-		}
-	}
-	source := "kubeconfig " + o.kubeconfig
-	if o.kubeconfig == "" {
-		source = "the default kubeconfig"
-	}
-	if o.kubeContext != "" {
-		source += ", context " + o.kubeContext
-	}
-	return newHubConn(cfg, namespace, source)
-}
-
-func newHubConn(cfg *rest.Config, namespace, source string) (*hubConn, error) {
-	c, err := client.New(cfg, client.Options{Scheme: framework.NewScheme()})
-	if err != nil {
-		return nil, fmt.Errorf("creating a client for %s (%s): %w", cfg.Host, source, err)
-	}
-	return &hubConn{client: c, host: cfg.Host, namespace: namespace, source: source}, nil
-}
-
-// apiError turns an error of a call to the hub into one line that says
-// which hub was asked.
-func (h *hubConn) apiError(what string, err error) error {
-	if meta.IsNoMatchError(err) || apierrors.IsNotFound(err) {
-		return fmt.Errorf("%s: the cluster at %s (%s) serves no berth API (fleet.berth.io/v1alpha1): is it a berth hub?", what, h.host, h.source)
-	}
-	return fmt.Errorf("%s on %s (%s): %w", what, h.host, h.source, err)
-}
-
-// outputFormat is the -o flag of get.
-type outputFormat string
-
-const (
-	outputDefault outputFormat = ""
-	outputWide    outputFormat = "wide"
-)
-
-func parseOutput(s string) (outputFormat, error) {
-	switch outputFormat(s) {
-	case outputDefault, outputWide:
-		return outputFormat(s), nil
-	}
-	return "", fmt.Errorf("--output: %q is not supported (use wide, or leave it out)", s)
-}
 
 // getOptions are the flags of `berthctl get`.
 type getOptions struct {
-	hub           hubOptions
+	kube          *kubeFlags
 	output        string
-	namespace     string
 	allNamespaces bool
 }
 
-// newGetCommand is `berthctl get members|services`: tables of the hub's
-// MemberClusters and ManagedServices.
-func newGetCommand() *cobra.Command {
-	opts := &getOptions{}
-	cmd := groupCommand("get", "List the hub's member clusters or managed services")
-	opts.hub.addFlags(cmd.PersistentFlags())
-	cmd.PersistentFlags().StringVarP(&opts.output, "output", "o", "", "output format: empty, or wide for more columns")
+// newGetCommand is `berthctl get members|services`: the hub's
+// MemberClusters and ManagedServices as tables, or as json, yaml, names or
+// jsonpath.
+func newGetCommand(kf *kubeFlags) *cobra.Command {
+	opts := &getOptions{kube: kf}
+	cmd := GroupCommand("get", "List the hub's member clusters or managed services")
+	kf.addFlags(cmd.PersistentFlags())
+	cmd.PersistentFlags().StringVarP(&opts.output, "output", "o", "", "Output format: wide (more columns), json, yaml, name or jsonpath=<template>; empty prints a table")
 
 	members := &cobra.Command{
 		Use:     "members [NAME...]",
-		Aliases: []string{"member", "memberclusters", "mc"},
+		Aliases: []string{"member", "memberclusters", "membercluster", "mc"},
 		Short:   "List MemberClusters: role, availability, node pools, agent version (wide: pools, taints, latency to peers)",
-		Args:    cobra.ArbitraryArgs,
+		Example: `  berthctl get members
+  berthctl get members workload-1 -o yaml
+  berthctl get members -o jsonpath='{.items[*].metadata.name}'`,
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return getMembers(cmd, opts, args)
+		},
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			return completeMembers(cmd, kf, args)
 		},
 	}
 	services := &cobra.Command{
 		Use:     "services [NAME...]",
-		Aliases: []string{"service", "managedservices", "ms"},
+		Aliases: []string{"service", "managedservices", "managedservice", "ms"},
 		Short:   "List ManagedServices: engine, strategy, cluster, readiness, endpoint (wide: policy, reasons, secret)",
 		Long: `List ManagedServices. Without --namespace or --all-namespaces it lists the namespace
 of the kubeconfig context when that sets one, else all namespaces.`,
+		Example: `  berthctl get services -A
+  berthctl get services -n team orders-db -o json`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return getServices(cmd, opts, args)
 		},
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			return completeServices(cmd, kf, args)
+		},
 	}
-	services.Flags().StringVarP(&opts.namespace, "namespace", "n", "", "namespace of the services")
-	services.Flags().BoolVarP(&opts.allNamespaces, "all-namespaces", "A", false, "list the services of every namespace")
+	services.Flags().BoolVarP(&opts.allNamespaces, "all-namespaces", "A", false, "List the services of every namespace")
 	cmd.AddCommand(members, services)
 	return cmd
 }
@@ -185,7 +76,7 @@ func getMembers(cmd *cobra.Command, opts *getOptions, names []string) error {
 	if err != nil {
 		return err
 	}
-	h, err := opts.hub.connect()
+	h, err := opts.kube.connect(cmd.Flags().Changed("fleet"))
 	if err != nil {
 		return err
 	}
@@ -193,16 +84,23 @@ func getMembers(cmd *cobra.Command, opts *getOptions, names []string) error {
 	if err := h.client.List(cmd.Context(), list); err != nil {
 		return h.apiError("listing MemberClusters", err)
 	}
-	items, err := selectByName(list.Items, names, func(m *fleetv1alpha1.MemberCluster) string { return m.Name },
+	items, err := SelectByName(list.Items, names, func(m *fleetv1alpha1.MemberCluster) string { return m.Name },
 		func(n string) string { return "membercluster " + n })
 	if err != nil {
 		return err
+	}
+	if !format.table() {
+		objs := make([]client.Object, 0, len(items))
+		for _, m := range items {
+			objs = append(objs, m)
+		}
+		return printObjects(cmd.OutOrStdout(), format, h.client.Scheme(), objs, len(names) == 1)
 	}
 	if len(items) == 0 {
 		_, _ = fmt.Fprintf(cmd.ErrOrStderr(), "No MemberClusters on %s.\n", h.host)
 		return nil
 	}
-	writeMembers(cmd.OutOrStdout(), items, format == outputWide, time.Now())
+	WriteMembers(cmd.OutOrStdout(), items, format.kind == outputWide, time.Now())
 	return nil
 }
 
@@ -211,18 +109,18 @@ func getServices(cmd *cobra.Command, opts *getOptions, names []string) error {
 	if err != nil {
 		return err
 	}
-	if opts.allNamespaces && opts.namespace != "" {
+	if opts.allNamespaces && opts.kube.overrides.Context.Namespace != "" {
 		return errors.New("--namespace and --all-namespaces: give at most one of them")
 	}
 	if opts.allNamespaces && len(names) > 0 {
 		return errors.New("--all-namespaces: cannot be used with service names; pick the namespace with --namespace")
 	}
-	h, err := opts.hub.connect()
+	h, err := opts.kube.connect(cmd.Flags().Changed("fleet"))
 	if err != nil {
 		return err
 	}
-	namespace := opts.namespace
-	if namespace == "" && !opts.allNamespaces {
+	namespace := ""
+	if !opts.allNamespaces {
 		namespace = h.namespace
 	}
 	if namespace == "" && len(names) > 0 {
@@ -232,13 +130,20 @@ func getServices(cmd *cobra.Command, opts *getOptions, names []string) error {
 	if err := h.client.List(cmd.Context(), list, client.InNamespace(namespace)); err != nil {
 		return h.apiError("listing ManagedServices", err)
 	}
-	items, err := selectByName(list.Items, names, func(m *fleetv1alpha1.ManagedService) string { return m.Name },
+	items, err := SelectByName(list.Items, names, func(m *fleetv1alpha1.ManagedService) string { return m.Name },
 		func(n string) string { return "managedservice " + namespace + "/" + n })
 	if err != nil {
 		return err
 	}
 	if len(names) == 0 {
 		slices.SortStableFunc(items, func(a, b *fleetv1alpha1.ManagedService) int { return strings.Compare(a.Namespace, b.Namespace) })
+	}
+	if !format.table() {
+		objs := make([]client.Object, 0, len(items))
+		for _, ms := range items {
+			objs = append(objs, ms)
+		}
+		return printObjects(cmd.OutOrStdout(), format, h.client.Scheme(), objs, len(names) == 1)
 	}
 	if len(items) == 0 {
 		where := "any namespace"
@@ -248,14 +153,14 @@ func getServices(cmd *cobra.Command, opts *getOptions, names []string) error {
 		_, _ = fmt.Fprintf(cmd.ErrOrStderr(), "No ManagedServices in %s on %s.\n", where, h.host)
 		return nil
 	}
-	writeServices(cmd.OutOrStdout(), items, format == outputWide, time.Now())
+	WriteServices(cmd.OutOrStdout(), items, format.kind == outputWide, time.Now())
 	return nil
 }
 
-// selectByName keeps the items with the given names, in the order given,
+// SelectByName keeps the items with the given names, in the order given,
 // or all items sorted by name when no name is given. Unknown names are an
 // error "<label(name)>, ... not found".
-func selectByName[T any](items []T, names []string, nameOf func(*T) string, label func(string) string) ([]*T, error) {
+func SelectByName[T any](items []T, names []string, nameOf func(*T) string, label func(string) string) ([]*T, error) {
 	byName := make(map[string]*T, len(items))
 	all := make([]*T, 0, len(items))
 	for i := range items {
@@ -281,8 +186,8 @@ func selectByName[T any](items []T, names []string, nameOf func(*T) string, labe
 	return out, nil
 }
 
-// writeMembers prints the MemberClusters table.
-func writeMembers(out io.Writer, items []*fleetv1alpha1.MemberCluster, wide bool, now time.Time) {
+// WriteMembers prints the MemberClusters table.
+func WriteMembers(out io.Writer, items []*fleetv1alpha1.MemberCluster, wide bool, now time.Time) {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	header := "NAME\tROLE\tAVAILABLE\tPOOLS\tAGENT\tAGE"
 	if wide {
@@ -302,8 +207,8 @@ func writeMembers(out io.Writer, items []*fleetv1alpha1.MemberCluster, wide bool
 	_ = tw.Flush()
 }
 
-// writeServices prints the ManagedServices table.
-func writeServices(out io.Writer, items []*fleetv1alpha1.ManagedService, wide bool, now time.Time) {
+// WriteServices prints the ManagedServices table.
+func WriteServices(out io.Writer, items []*fleetv1alpha1.ManagedService, wide bool, now time.Time) {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	header := "NAMESPACE\tNAME\tENGINE\tSTRATEGY\tCLUSTER\tREADY\tENDPOINT"
 	if wide {
@@ -323,8 +228,8 @@ func writeServices(out io.Writer, items []*fleetv1alpha1.ManagedService, wide bo
 			row = []string{
 				ms.Namespace, ms.Name, string(ms.Spec.Engine), ms.Spec.Version, serviceStrategy(ms), servicePolicy(ms), cluster, ready,
 				fmt.Sprintf("%d/%d", ms.Status.ReadyReplicas, ms.Spec.Replicas), ep, secret,
-				conditionReason(ms.Status.Conditions, fleetv1alpha1.ConditionPlaced),
-				conditionReason(ms.Status.Conditions, fleetv1alpha1.ConditionPropagated),
+				ConditionReason(ms.Status.Conditions, fleetv1alpha1.ConditionPlaced),
+				ConditionReason(ms.Status.Conditions, fleetv1alpha1.ConditionPropagated),
 				age(ms.CreationTimestamp, now),
 			}
 		} else {
@@ -371,8 +276,8 @@ func conditionStatus(conds []metav1.Condition, t string) string {
 	return string(metav1.ConditionUnknown)
 }
 
-// conditionReason is the reason of a condition, "-" when absent.
-func conditionReason(conds []metav1.Condition, t string) string {
+// ConditionReason is the reason of a condition, "-" when absent.
+func ConditionReason(conds []metav1.Condition, t string) string {
 	if c := meta.FindStatusCondition(conds, t); c != nil && c.Reason != "" {
 		return c.Reason
 	}

@@ -1,7 +1,10 @@
-package main
+package cli
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,8 +16,10 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	fleetv1alpha1 "github.com/berth-io/berth/apis/fleet/v1alpha1"
+	"github.com/berth-io/berth/deploy/samples"
 	"github.com/berth-io/berth/e2e/framework"
 )
 
@@ -47,11 +52,11 @@ func TestGetAndExplainAgainstAnAPIServer(t *testing.T) {
 	t.Setenv("HOME", t.TempDir())
 	t.Setenv("KUBECONFIG", "")
 
-	samples, err := loadSamples(filepath.Join(framework.RepoRoot(), "deploy", "samples"))
+	objs, err := samples.Load(samples.FS)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(applyObjects(ctx, c, samples)).To(Succeed())
-	// Applying again changes nothing and does not fail.
-	g.Expect(applyObjects(ctx, c, samples)).To(Succeed())
+	for _, o := range objs {
+		g.Expect(c.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.Obj.DeepCopy()), client.FieldOwner("test"))).To(Succeed(), "%s", o)
+	}
 
 	for _, m := range []struct {
 		name  string
@@ -207,14 +212,109 @@ func TestGetAndExplainAgainstAnAPIServer(t *testing.T) {
 		g.Expect(errLine).To(Equal(`--context: context "nope" does not exist`))
 	})
 
+	t.Run("machine-readable output", func(t *testing.T) {
+		g := NewWithT(t)
+		out, errLine := run(ctx, append([]string{"get", "services", "-o", "json"}, kc...)...)
+		g.Expect(errLine).To(BeEmpty())
+		list := &fleetv1alpha1.ManagedServiceList{}
+		g.Expect(json.Unmarshal([]byte(out), list)).To(Succeed(), out)
+		g.Expect(list.Items).To(HaveLen(4))
+		g.Expect(list.Items[1].Name).To(Equal("cart-cache"))
+		g.Expect(list.Items[1].Status.Placement.Cluster).To(Equal("services-1"))
+
+		out, errLine = run(ctx, append([]string{"get", "services", "-n", "team", "orders-db", "-o", "yaml"}, kc...)...)
+		g.Expect(errLine).To(BeEmpty())
+		ms := &fleetv1alpha1.ManagedService{}
+		g.Expect(yaml.UnmarshalStrict([]byte(out), ms)).To(Succeed(), out)
+		g.Expect(ms.Kind).To(Equal("ManagedService"))
+		g.Expect(ms.Status.Endpoint.Port).To(Equal(int32(5432)))
+
+		out, errLine = run(ctx, append([]string{"get", "members", "-o", "jsonpath={.items[?(@.spec.role==\"Workload\")].metadata.name}"}, kc...)...)
+		g.Expect(errLine).To(BeEmpty())
+		g.Expect(out).To(Equal("workload-1 workload-2"))
+
+		out, errLine = run(ctx, append([]string{"get", "members", "-o", "name", "mgmt"}, kc...)...)
+		g.Expect(errLine).To(BeEmpty())
+		g.Expect(out).To(Equal("membercluster.fleet.berth.io/mgmt\n"))
+	})
+
+	t.Run("name completion", func(t *testing.T) {
+		g := NewWithT(t)
+		out, errLine := run(ctx, append([]string{"__complete", "get", "members", "mgmt"}, append(kc, "")...)...)
+		g.Expect(errLine).To(BeEmpty())
+		g.Expect(lines(out)).To(Equal([]string{"services-1\tServices", "workload-1\tWorkload", "workload-2\tWorkload", ":4"}))
+		out, errLine = run(ctx, append([]string{"__complete", "get", "services", "-n", "team"}, append(kc, "")...)...)
+		g.Expect(errLine).To(BeEmpty())
+		g.Expect(lines(out)).To(Equal([]string{"cart-cache\tRedis", "events\tRabbitMQ", "orders-db\tPostgreSQL", ":4"}))
+		out, errLine = run(ctx, append([]string{"__complete", "explain"}, append(kc, "")...)...)
+		g.Expect(errLine).To(BeEmpty())
+		g.Expect(out).To(ContainSubstring("team/orders-db\tPostgreSQL\n"))
+		g.Expect(out).To(ContainSubstring("other/queue\tRabbitMQ\n"))
+	})
+
+	t.Run("version", func(t *testing.T) {
+		g := NewWithT(t)
+		out, errLine := run(ctx, append([]string{"version", "-o", "json"}, kc...)...)
+		g.Expect(errLine).To(BeEmpty())
+		var v versionInfo
+		g.Expect(json.Unmarshal([]byte(out), &v)).To(Succeed())
+		g.Expect(v.Client.Version).NotTo(BeEmpty())
+		g.Expect(v.Hub).NotTo(BeNil())
+		g.Expect(v.Hub.Kubernetes).To(HavePrefix("v1."))
+		out, errLine = run(ctx, "version", "--client")
+		g.Expect(errLine).To(BeEmpty())
+		g.Expect(out).To(HavePrefix("Client Version: "))
+		g.Expect(out).NotTo(ContainSubstring("Hub"))
+	})
+
+	t.Run("a kubeconfig wins over a running local fleet", func(t *testing.T) {
+		g := NewWithT(t)
+		// A "running" local fleet whose mgmt cluster does not answer.
+		cache := t.TempDir()
+		t.Setenv("BERTH_CACHE_DIR", cache)
+		fleetDir := filepath.Join(cache, "fleets", "dev")
+		g.Expect(os.MkdirAll(fleetDir, 0o755)).To(Succeed())
+		bad := cfg.DeepCopy()
+		bad.Clusters["hub"].Server = "https://127.0.0.1:1"
+		fleetKubeconfig := filepath.Join(fleetDir, "mgmt.kubeconfig")
+		g.Expect(clientcmd.WriteToFile(*bad, fleetKubeconfig)).To(Succeed())
+		state := fmt.Sprintf(`{"name":"dev","phase":"Running","capi":{"managementCluster":"mgmt","namespace":"fleet"},"clusters":[{"name":"mgmt","kubeconfig":%q}]}`, fleetKubeconfig)
+		g.Expect(os.WriteFile(filepath.Join(fleetDir, "state.json"), []byte(state), 0o600)).To(Succeed())
+
+		// $KUBECONFIG wins.
+		t.Setenv("KUBECONFIG", admin)
+		out, errLine := run(ctx, "get", "members", "mgmt")
+		g.Expect(errLine).To(BeEmpty())
+		g.Expect(lines(out)).To(HaveLen(2))
+		// So does ~/.kube/config.
+		t.Setenv("KUBECONFIG", "")
+		home := t.TempDir()
+		t.Setenv("HOME", home)
+		g.Expect(os.MkdirAll(filepath.Join(home, ".kube"), 0o700)).To(Succeed())
+		raw, err := os.ReadFile(admin)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(os.WriteFile(filepath.Join(home, ".kube", "config"), raw, 0o600)).To(Succeed())
+		out, errLine = run(ctx, "get", "members", "mgmt")
+		g.Expect(errLine).To(BeEmpty())
+		g.Expect(lines(out)).To(HaveLen(2))
+		// --fleet asks for the fleet explicitly.
+		_, errLine = run(ctx, "get", "members", "--fleet", "dev")
+		g.Expect(errLine).To(HavePrefix("listing MemberClusters on https://127.0.0.1:1 (cluster mgmt of the local fleet dev): "))
+		// Without any kubeconfig, the running fleet is the hub.
+		t.Setenv("HOME", t.TempDir())
+		_, errLine = run(ctx, "get", "members")
+		g.Expect(errLine).To(HavePrefix("listing MemberClusters on https://127.0.0.1:1 (cluster mgmt of the local fleet dev): "))
+	})
+
 	t.Run("no hub at all", func(t *testing.T) {
 		g := NewWithT(t)
+		t.Setenv("BERTH_CACHE_DIR", t.TempDir())
 		_, errLine := run(ctx, "explain", "team/cart-cache")
-		g.Expect(errLine).To(Equal("no hub to talk to: no local fleet \"dev\" is running (start one with `make demo` or `berthctl dev up`) and no kubeconfig is set ($KUBECONFIG, ~/.kube/config); pass --kubeconfig"))
+		g.Expect(errLine).To(Equal("no hub to talk to: no kubeconfig is set (--kubeconfig, $KUBECONFIG, ~/.kube/config) and no local fleet \"dev\" is running (start one with `make demo`)"))
 		_, errLine = run(ctx, "get", "members", "--kubeconfig", filepath.Join(dir, "missing"))
 		g.Expect(errLine).To(HavePrefix("--kubeconfig: stat "))
-		_, errLine = run(ctx, "get", "members", "--fleet", "../x")
-		g.Expect(errLine).To(Equal(`--fleet: fleet name "../x" must be a DNS-1123 label`))
+		_, errLine = run(ctx, "get", "members", "--fleet", "nope")
+		g.Expect(errLine).To(Equal(`--fleet: the local fleet is not running: no fleet "nope"`))
 	})
 
 	t.Run("unreachable hub", func(t *testing.T) {

@@ -1,7 +1,8 @@
-package main
+package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	fleetv1alpha1 "github.com/berth-io/berth/apis/fleet/v1alpha1"
 )
@@ -87,7 +89,7 @@ func TestParseServiceRef(t *testing.T) {
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			got, err := parseServiceRef(tc.arg)
+			got, err := ParseServiceRef(tc.arg)
 			if tc.wantErr != "" {
 				g.Expect(err).To(MatchError(ContainSubstring(tc.wantErr)))
 				return
@@ -100,26 +102,88 @@ func TestParseServiceRef(t *testing.T) {
 
 func TestParseOutput(t *testing.T) {
 	testCases := []struct {
-		in      string
-		want    outputFormat
-		wantErr string
+		in       string
+		wantKind string
+		wantErr  string
 	}{
-		{in: "", want: outputDefault},
-		{in: "wide", want: outputWide},
-		{in: "yaml", wantErr: `--output: "yaml" is not supported (use wide, or leave it out)`},
+		{in: "", wantKind: outputTable},
+		{in: "wide", wantKind: outputWide},
+		{in: "json", wantKind: outputJSON},
+		{in: "yaml", wantKind: outputYAML},
+		{in: "name", wantKind: outputName},
+		{in: "jsonpath={.items[*].metadata.name}", wantKind: outputJSONPath},
+		{in: "jsonpath=", wantErr: `--output: "jsonpath=": the jsonpath template is empty`},
+		{in: "jsonpath={.items[", wantErr: `--output: "jsonpath={.items[": `},
+		{in: "xml", wantErr: `--output: "xml" is not supported (use wide, json, yaml, name or jsonpath=<template>, or leave it out for a table)`},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.in, func(t *testing.T) {
 			g := NewWithT(t)
 			got, err := parseOutput(tc.in)
 			if tc.wantErr != "" {
-				g.Expect(err).To(MatchError(tc.wantErr))
+				g.Expect(err).To(MatchError(HavePrefix(tc.wantErr)))
 				return
 			}
 			g.Expect(err).NotTo(HaveOccurred())
-			g.Expect(got).To(Equal(tc.want))
+			g.Expect(got.kind).To(Equal(tc.wantKind))
 		})
 	}
+}
+
+// TestPrintObjects: one object asked for by name prints alone, anything
+// else as a List; every item carries apiVersion and kind.
+func TestPrintObjects(t *testing.T) {
+	scheme := NewScheme()
+	a := member("mgmt", fleetv1alpha1.RoleManagement, metav1.ConditionTrue, time.Minute)
+	b := member("workload-1", fleetv1alpha1.RoleWorkload, metav1.ConditionFalse, time.Minute)
+	print := func(format string, single bool, objs ...client.Object) string {
+		f, err := parseOutput(format)
+		NewWithT(t).Expect(err).NotTo(HaveOccurred())
+		out := &bytes.Buffer{}
+		NewWithT(t).Expect(printObjects(out, f, scheme, objs, single)).To(Succeed())
+		return out.String()
+	}
+	t.Run("json list", func(t *testing.T) {
+		g := NewWithT(t)
+		var list struct {
+			Kind  string `json:"kind"`
+			Items []fleetv1alpha1.MemberCluster
+		}
+		g.Expect(json.Unmarshal([]byte(print("json", false, a, b)), &list)).To(Succeed())
+		g.Expect(list.Kind).To(Equal("List"))
+		g.Expect(list.Items).To(HaveLen(2))
+		g.Expect(list.Items[0].Kind).To(Equal("MemberCluster"))
+		g.Expect(list.Items[0].APIVersion).To(Equal("fleet.berth.io/v1alpha1"))
+		g.Expect(list.Items[1].Spec.Role).To(Equal(fleetv1alpha1.RoleWorkload))
+	})
+	t.Run("json of one named object", func(t *testing.T) {
+		g := NewWithT(t)
+		got := &fleetv1alpha1.MemberCluster{}
+		g.Expect(json.Unmarshal([]byte(print("json", true, a)), got)).To(Succeed())
+		g.Expect(got.Name).To(Equal("mgmt"))
+		g.Expect(got.Status.AgentVersion).To(Equal(a.Status.AgentVersion))
+	})
+	t.Run("yaml", func(t *testing.T) {
+		g := NewWithT(t)
+		got := &fleetv1alpha1.MemberCluster{}
+		g.Expect(yaml.UnmarshalStrict([]byte(print("yaml", true, b)), got)).To(Succeed())
+		g.Expect(got.Name).To(Equal("workload-1"))
+	})
+	t.Run("name", func(t *testing.T) {
+		NewWithT(t).Expect(print("name", false, a, b)).To(Equal("membercluster.fleet.berth.io/mgmt\nmembercluster.fleet.berth.io/workload-1\n"))
+	})
+	t.Run("jsonpath", func(t *testing.T) {
+		g := NewWithT(t)
+		g.Expect(print(`jsonpath={.items[*].metadata.name}`, false, a, b)).To(Equal("mgmt workload-1"))
+		g.Expect(print(`jsonpath={.spec.role}`, true, b)).To(Equal("Workload"))
+		g.Expect(print(`jsonpath={.spec.nope}`, true, b)).To(BeEmpty(), "missing keys print nothing, as in kubectl")
+	})
+	t.Run("empty list", func(t *testing.T) {
+		g := NewWithT(t)
+		var list map[string]any
+		g.Expect(json.Unmarshal([]byte(print("json", false)), &list)).To(Succeed())
+		g.Expect(list).To(HaveKeyWithValue("items", BeEmpty()))
+	})
 }
 
 func TestWriteMembers(t *testing.T) {
@@ -150,7 +214,7 @@ func TestWriteMembers(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
 			var out bytes.Buffer
-			writeMembers(&out, items, tc.wide, now)
+			WriteMembers(&out, items, tc.wide, now)
 			lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 			g.Expect(lines).To(HaveLen(len(tc.want)))
 			for i, re := range tc.want {
@@ -197,7 +261,7 @@ func TestWriteServices(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
 			var out bytes.Buffer
-			writeServices(&out, items, tc.wide, now)
+			WriteServices(&out, items, tc.wide, now)
 			lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 			g.Expect(lines).To(HaveLen(len(tc.want)))
 			for i, re := range tc.want {
@@ -271,7 +335,7 @@ func TestWriteExplain(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
 			var out bytes.Buffer
-			writeExplain(&out, tc.ms, now)
+			WriteExplain(&out, tc.ms, now)
 			for _, re := range tc.want {
 				g.Expect(out.String()).To(MatchRegexp(re))
 			}
@@ -297,7 +361,7 @@ func TestSelectByName(t *testing.T) {
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			got, err := selectByName(items, tc.names, nameOf, label)
+			got, err := SelectByName(items, tc.names, nameOf, label)
 			if tc.wantErr != "" {
 				g.Expect(err).To(MatchError(tc.wantErr))
 				return
@@ -329,8 +393,8 @@ func TestMillis(t *testing.T) {
 	}
 }
 
-// TestBadArguments: every bad argument or flag of get, explain and demo is
-// one line that names it, and fails before any cluster is contacted.
+// TestBadArguments: every bad argument or flag of get and explain is one
+// line that names it, and fails before any cluster is contacted.
 func TestBadArguments(t *testing.T) {
 	testCases := []struct {
 		name    string
@@ -338,15 +402,14 @@ func TestBadArguments(t *testing.T) {
 		wantErr string
 	}{
 		{name: "unknown get command", args: []string{"get", "nope"}, wantErr: `unknown command "nope" for "berthctl get" (available: members, services)`},
-		{name: "unknown output", args: []string{"get", "members", "-o", "json"}, wantErr: `--output: "json" is not supported (use wide, or leave it out)`},
+		{name: "unknown output", args: []string{"get", "members", "-o", "xml"}, wantErr: `--output: "xml" is not supported`},
 		{name: "namespace and all namespaces", args: []string{"get", "services", "-A", "-n", "team"}, wantErr: "--namespace and --all-namespaces: give at most one of them"},
 		{name: "all namespaces with names", args: []string{"get", "services", "-A", "x"}, wantErr: "--all-namespaces: cannot be used with service names"},
 		{name: "explain without argument", args: []string{"explain"}, wantErr: "expected one argument <namespace>/<name> of a ManagedService, e.g. team/orders-db; got 0"},
 		{name: "explain two arguments", args: []string{"explain", "a/b", "c/d"}, wantErr: "expected one argument <namespace>/<name> of a ManagedService, e.g. team/orders-db; got 2"},
 		{name: "explain without namespace", args: []string{"explain", "foo"}, wantErr: `argument "foo": expected <namespace>/<name> of a ManagedService, e.g. team/orders-db`},
-		{name: "demo extra argument", args: []string{"demo", "extra"}, wantErr: `unknown command "extra" for "berthctl demo"`},
-		{name: "demo bad explain", args: []string{"demo", "--explain", "foo"}, wantErr: `--explain: argument "foo": expected <namespace>/<name>`},
-		{name: "demo missing samples", args: []string{"demo", "--samples", "/nonexistent"}, wantErr: "--samples: no manifests in /nonexistent"},
+		{name: "version output", args: []string{"version", "--client", "-o", "wide"}, wantErr: `--output: "wide" is not supported (use json or yaml, or leave it out)`},
+		{name: "bad fleet name", args: []string{"get", "members", "--fleet", "../x"}, wantErr: `--fleet: fleet name "../x" must be a DNS-1123 label`},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -50,7 +50,7 @@ func TestJoinAndAcceptCommands(t *testing.T) {
 	g.Expect(clientcmd.WriteToFile(*cfg, admin)).To(Succeed())
 
 	run := func(args ...string) (string, error) {
-		root := newRootCommand()
+		root := NewRootCommand("berthctl")
 		var out bytes.Buffer
 		root.SetOut(&out)
 		root.SetErr(&out)

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"testing"
@@ -42,7 +42,7 @@ func TestJoinOptionsValidate(t *testing.T) {
 
 func TestJoinCommandTree(t *testing.T) {
 	g := NewWithT(t)
-	root := newRootCommand()
+	root := NewRootCommand("berthctl")
 	cmd, _, err := root.Find([]string{"join", "token"})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(cmd.Name()).To(Equal("token"))

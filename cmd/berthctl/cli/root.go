@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -7,31 +7,47 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// newRootCommand builds berthctl's command tree. Each group of commands is a
-// newXCommand function in a file of its own (dev.go, ...), added here.
-func newRootCommand() *cobra.Command {
+// NewRootCommand builds berthctl's command tree. name is how the user called
+// it: "berthctl", or "kubectl berth" when kubectl runs it as a plugin; help
+// and examples use it. Each group of commands is a newXCommand function in a
+// file of its own, added here.
+func NewRootCommand(name string) *cobra.Command {
+	if name == "" {
+		name = "berthctl"
+	}
+	kf := &kubeFlags{fleet: defaultFleet}
 	root := &cobra.Command{
-		Use:   "berthctl",
+		Use:   strings.ReplaceAll(name, " ", "-"),
 		Short: "berthctl operates berth, the multi-cluster placement of managed data services",
+		Long: `berthctl operates berth, the multi-cluster placement of managed data services.
+
+It talks to the hub (the management cluster) like kubectl does: --kubeconfig, else
+$KUBECONFIG, else ~/.kube/config, with --context and -n. Only when none of them exists
+does it fall back to the local development fleet of berth-dev (make demo).
+
+Installed as kubectl-berth on the PATH (a link to berthctl), it is also "kubectl berth".`,
 		// Errors are printed once, as one line, by main.
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
+	if strings.Contains(name, " ") {
+		// As a kubectl plugin the binary is kubectl-berth; help says
+		// "kubectl berth".
+		root.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: name}
+	}
 	root.AddCommand(
-		newDevCommand(),
-		newBenchCommand(),
+		newGetCommand(kf),
+		newExplainCommand(kf),
+		newJoinCommand(),
+		newAcceptCommand(),
+		newVersionCommand(kf),
 	)
-	root.AddCommand(newJoinCommand())
-	root.AddCommand(newAcceptCommand())
-	root.AddCommand(newGetCommand())
-	root.AddCommand(newExplainCommand())
-	root.AddCommand(newDemoCommand())
 	return root
 }
 
-// oneLine folds an error (e.g. from errors.Join, or cobra's suggestions) into
-// one line.
-func oneLine(err error) string {
+// OneLine folds an error (e.g. from errors.Join, or cobra's suggestions)
+// into one line.
+func OneLine(err error) string {
 	var parts []string
 	for line := range strings.SplitSeq(err.Error(), "\n") {
 		if line = strings.TrimSpace(line); line != "" {
@@ -41,9 +57,9 @@ func oneLine(err error) string {
 	return strings.Join(parts, "; ")
 }
 
-// groupCommand makes a command that only holds subcommands: without one it
+// GroupCommand makes a command that only holds subcommands: without one it
 // prints its help, and with an unknown one it fails.
-func groupCommand(use, short string) *cobra.Command {
+func GroupCommand(use, short string) *cobra.Command {
 	return &cobra.Command{
 		Use:   use,
 		Short: short,
