@@ -25,6 +25,9 @@ const (
 	resultFailed   = "Failed"
 	resultRetained = "Retained"
 	resultDeleted  = "Deleted"
+
+	// msgGone is the message of a recorded object found gone.
+	msgGone = "gone"
 )
 
 func result(gvk schema.GroupVersionKind, namespace, name, res, msg string) fleetv1alpha1.ObjectResult {
@@ -251,45 +254,49 @@ func (p *applyPass) prune(ctx context.Context, desired []*unstructured.Unstructu
 			p.keepEntry(&e)
 			continue
 		}
-		res, stay, err := p.b.release(ctx, p.w, e, keep[e.Key()], p.now)
+		// A pruned object leaves the record at once, its deletion
+		// requested; only a failure keeps it for the next pass.
+		res, _, err := p.b.release(ctx, p.w, e, keep[e.Key()], p.now)
 		if err != nil {
 			p.results = append(p.results, entryResult(e, resultFailed, err.Error()))
 			p.failed = append(p.failed, e.String()+": "+err.Error())
 			p.keepEntry(&e)
 			continue
 		}
-		if res != nil {
+		// An object that was already gone is not reported.
+		if res != nil && res.Message != msgGone {
 			p.results = append(p.results, *res)
-		}
-		if res != nil && (res.Result == resultRetained || res.Result == resultDeleted) {
 			p.applies++
-		}
-		if stay {
-			p.keepEntry(&e)
 		}
 	}
 }
 
 // release lets go of one recorded object: it orphans it when keep is set,
 // else deletes it (with its UID as precondition). It returns the result to
-// report (nil when there is nothing to say), and whether the entry stays in
-// the record (a deletion in progress).
+// report, and whether the object is still there, its deletion in progress.
+// An object already orphaned by this work is reported again without a
+// write, so that a pass whose status write failed can be repeated.
 func (b *base) release(ctx context.Context, w *fleetv1alpha1.ServiceWork, e Entry, keep bool, now time.Time) (*fleetv1alpha1.ObjectResult, bool, error) {
 	live, err := b.getLive(ctx, e.GVK(), e.Namespace, e.Name)
 	if err != nil {
 		return nil, true, err
 	}
+	retainedMsg := "kept by deletionPolicy Retain, labelled " + fleetv1alpha1.LabelRetained + "=true"
 	switch {
-	case live == nil:
+	case e.Shared:
 		return nil, false, nil
+	case live == nil:
+		r := entryResult(e, resultDeleted, msgGone)
+		return &r, false, nil
 	case live.GetUID() != e.UID:
 		r := entryResult(e, resultConflict, "recreated by someone else (new UID); left untouched")
 		return &r, false, nil
-	case e.Shared:
-		return nil, false, nil
 	case controllerOf(live) != nil:
 		ref := controllerOf(live)
 		r := entryResult(e, resultConflict, fmt.Sprintf("now controlled by %s %s; left untouched", ref.Kind, ref.Name))
+		return &r, false, nil
+	case keep && isRetained(live) && live.GetAnnotations()[render.AnnotationRetainedBy] == w.Namespace+"/"+w.Name:
+		r := entryResult(e, resultRetained, retainedMsg)
 		return &r, false, nil
 	case live.GetDeletionTimestamp() != nil:
 		r := entryResult(e, resultDeleted, "being deleted")
@@ -298,21 +305,22 @@ func (b *base) release(ctx context.Context, w *fleetv1alpha1.ServiceWork, e Entr
 		if err := b.orphan(ctx, w, live, now); err != nil {
 			return nil, true, err
 		}
-		r := entryResult(e, resultRetained, "kept by deletionPolicy Retain, labelled "+fleetv1alpha1.LabelRetained+"=true")
+		r := entryResult(e, resultRetained, retainedMsg)
 		return &r, false, nil
 	}
 	uid := e.UID
 	err = b.Member.Delete(ctx, live, client.Preconditions{UID: &uid}, client.PropagationPolicy(metav1.DeletePropagationBackground))
 	switch {
 	case apierrors.IsNotFound(err):
-		return nil, false, nil
+		r := entryResult(e, resultDeleted, msgGone)
+		return &r, false, nil
 	case apierrors.IsConflict(err):
 		r := entryResult(e, resultConflict, "recreated by someone else (new UID); left untouched")
 		return &r, false, nil
 	case err != nil:
 		return nil, true, fmt.Errorf("deleting: %w", err)
 	}
-	r := entryResult(e, resultDeleted, "")
+	r := entryResult(e, resultDeleted, "being deleted")
 	return &r, true, nil
 }
 

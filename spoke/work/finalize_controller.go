@@ -91,19 +91,15 @@ func (r *FinalizeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	} else {
 		stay = append(stay, namespaces...)
 	}
-	if len(stay) > 0 {
-		if err := r.saveRecord(ctx, w, rec, stay); err != nil {
-			return ctrl.Result{}, err
-		}
-	} else if err := r.deleteRecord(ctx, rec); err != nil {
-		return ctrl.Result{}, err
-	}
 	if err := r.unpublish(ctx, w); err != nil {
 		return ctrl.Result{}, err
 	}
 
+	// The status is written before the record shrinks: a pass whose status
+	// write fails is repeated with the same record, and reports the same.
 	st := w.Status.DeepCopy()
 	st.Objects = mergeResults(w.Status.Objects, results)
+	result := ctrl.Result{}
 	if len(remaining) > 0 {
 		names := make([]string, 0, len(remaining))
 		for _, e := range remaining {
@@ -111,21 +107,26 @@ func (r *FinalizeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		}
 		setCondition(w, st, fleetv1alpha1.ConditionRemoved, metav1.ConditionFalse, "Removing",
 			fmt.Sprintf("%d object(s) still being deleted: %s", len(remaining), strings.Join(names, ", ")))
-		if _, err := r.writeStatus(ctx, w, st); err != nil {
-			return r.statusResult(err)
+		result.RequeueAfter = finalizeRecheck
+	} else {
+		volumes, err := r.retainedVolumes(ctx, w, st.Objects)
+		if err != nil {
+			return ctrl.Result{}, err
 		}
-		return ctrl.Result{RequeueAfter: finalizeRecheck}, nil
+		st.Objects = append(st.Objects, volumes...)
+		setCondition(w, st, fleetv1alpha1.ConditionRemoved, metav1.ConditionTrue, "Cleaned", removedMessage(st.Objects))
 	}
-	volumes, err := r.retainedVolumes(ctx, w, st.Objects)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	st.Objects = append(st.Objects, volumes...)
-	setCondition(w, st, fleetv1alpha1.ConditionRemoved, metav1.ConditionTrue, "Cleaned", removedMessage(st.Objects))
 	if _, err := r.writeStatus(ctx, w, st); err != nil {
 		return r.statusResult(err)
 	}
-	return ctrl.Result{}, nil
+	if len(stay) > 0 {
+		if err := r.saveRecord(ctx, w, rec, stay); err != nil {
+			return ctrl.Result{}, err
+		}
+	} else if err := r.deleteRecord(ctx, rec); err != nil {
+		return ctrl.Result{}, err
+	}
+	return result, nil
 }
 
 // unpublish deletes the published credentials on the hub, if any.

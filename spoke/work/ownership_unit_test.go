@@ -2,6 +2,7 @@ package work
 
 import (
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -112,7 +113,7 @@ func TestClaimOf(t *testing.T) {
 	controlled := live(gvkService, pns, "db", "other", ours, nil)
 	controlled.SetOwnerReferences([]metav1.OwnerReference{{Kind: "RedisFailover", Name: "db", UID: "x", Controller: ptr.To(true)}})
 	deleting := live(gvkNamespace, "", pns, "rec", ours, map[string]string{render.AnnotationServiceOwner: render.ServiceOwnerValue(ref)})
-	deleting.SetDeletionTimestamp(&metav1.Time{})
+	deleting.SetDeletionTimestamp(&metav1.Time{Time: time.Unix(1700000000, 0)})
 	testCases := []struct {
 		name    string
 		desired *unstructured.Unstructured
