@@ -39,6 +39,11 @@ func (r *StatusReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	if !w.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
+	if meta.FindStatusCondition(w.Status.Conditions, fleetv1alpha1.ConditionApplied) == nil {
+		// Nothing was applied yet: the apply controller's first status
+		// write wakes this controller (statusWorkPredicate).
+		return ctrl.Result{}, nil
+	}
 	r.watches.ensure(ctx, r.Capabilities())
 	in, err := r.inputs(ctx, w)
 	if err != nil {

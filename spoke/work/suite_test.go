@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -147,13 +148,17 @@ func (c *counter) wrap(cfg *rest.Config) *rest.Config {
 			if req.URL.Query().Get("watch") == "true" {
 				key = "WATCH " + resourceOf(req.URL.Path)
 			}
+			resp, err := rt.RoundTrip(req)
+			if err == nil && resp.StatusCode >= 400 && resp.StatusCode != http.StatusNotFound {
+				key += " " + strconv.Itoa(resp.StatusCode)
+			}
 			c.mu.Lock()
 			if c.reqs == nil {
 				c.reqs = map[string]int{}
 			}
 			c.reqs[key]++
 			c.mu.Unlock()
-			return rt.RoundTrip(req)
+			return resp, err
 		})
 	})
 	return cfg
