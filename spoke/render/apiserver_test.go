@@ -167,7 +167,7 @@ func TestPlacementChangeKeepsTheAppSide(t *testing.T) {
 	svc := &corev1.Service{}
 	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "svc200"}, svc)).To(Succeed())
 	g.Expect(svc.Spec.Type).To(Equal(corev1.ServiceTypeExternalName))
-	g.Expect(svc.Spec.ExternalName).To(Equal("svc200.berth-team-a-svc200.svc.cluster.local"))
+	g.Expect(svc.Spec.ExternalName).To(Equal("svc200." + PlatformNamespace(local.Spec.ServiceRef) + ".svc.cluster.local"))
 	g.Expect(svc.Spec.ClusterIP).To(BeEmpty())
 	sec := &corev1.Secret{}
 	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "svc200-credentials"}, sec)).To(Succeed())
