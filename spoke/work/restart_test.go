@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -69,7 +70,14 @@ func TestRestartKeepsTheRecord(t *testing.T) {
 	w := newProviderWork(g, ns, "restarted", fleetv1alpha1.EngineRedis, "7.2", fleetv1alpha1.DeletionPolicyDelete, "restarted-app")
 	g.Expect(k8sClient.Create(ctx, w)).To(Succeed())
 	key := client.ObjectKeyFromObject(w)
-	g.Eventually(workCondition(key, fleetv1alpha1.ConditionApplied), timeout, interval).Should(Equal(metav1.ConditionTrue))
+	// Converged: applied with nothing pending (the binding Secret too).
+	g.Eventually(func() string {
+		c := meta.FindStatusCondition(getWork(g, key).Status.Conditions, fleetv1alpha1.ConditionApplied)
+		if c == nil || c.Status != metav1.ConditionTrue {
+			return "not applied"
+		}
+		return c.Message
+	}, timeout, interval).Should(BeEmpty())
 	before := record(g, w)
 	g.Expect(before).NotTo(BeEmpty())
 	first()
