@@ -133,13 +133,17 @@ func TestRabbitMQ(t *testing.T) {
 	g.Expect(string(preset.Data["username"]) + ":" + string(preset.Data["password"])).To(Equal("me:mine"))
 
 	// Deletion: the finalizer goes, the garbage collector deletes the
-	// children and the StatefulSet controller the PVC.
+	// children and the StatefulSet controller the PVC. The garbage collector
+	// finds a CRD installed after it started on its next discovery resync
+	// (30s), which is most of this wait.
 	g.Expect(admin.Delete(ctx, rmq)).To(Succeed())
 	presetCluster := newRabbitmqCluster(ns, "preset", "")
 	g.Expect(admin.Delete(ctx, presetCluster)).To(Succeed())
+	start = time.Now()
 	g.Eventually(gone(ctx, rmq), waitTimeout, 250*time.Millisecond).Should(Succeed())
 	g.Eventually(gone(ctx, presetCluster), waitTimeout, 250*time.Millisecond).Should(Succeed())
 	for _, obj := range append(children, pvc) {
 		g.Eventually(gone(ctx, obj), waitTimeout, 250*time.Millisecond).Should(Succeed())
 	}
+	t.Logf("Children and PVC deleted after %s", time.Since(start).Round(100*time.Millisecond))
 }

@@ -119,7 +119,7 @@ func (r *spotahomeReconciler) Reconcile(ctx context.Context, req reconcile.Reque
 	if len(rf.GetName()) > SpotahomeMaxNameLength {
 		// rf.Validate fails and nothing is created; the next resync tries
 		// again (api/redisfailover/v1/validate.go).
-		log.Error(fmt.Errorf("name length can't be higher than %d", SpotahomeMaxNameLength), "Invalid RedisFailover", "redisfailover", req.NamespacedName)
+		log.Info("Invalid RedisFailover", "redisfailover", req.NamespacedName, "error", fmt.Sprintf("name length can't be higher than %d", SpotahomeMaxNameLength))
 		return resync, nil
 	}
 	spec := spotahomeSpec{}

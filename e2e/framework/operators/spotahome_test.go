@@ -54,6 +54,7 @@ func TestSpotahome(t *testing.T) {
 	rf := newRedisFailover(ns, name, 2, false)
 	g.Expect(admin.Create(ctx, rf)).To(Succeed())
 
+	start := time.Now()
 	sts := &appsv1.StatefulSet{ObjectMeta: key(ns, "rfr-"+name)}
 	g.Eventually(func(g Gomega) {
 		g.Expect(admin.Get(ctx, client.ObjectKeyFromObject(sts), sts)).To(Succeed())
@@ -67,6 +68,7 @@ func TestSpotahome(t *testing.T) {
 		g.Expect(dep.Status.ReadyReplicas).To(BeEquivalentTo(3))
 	}, waitTimeout, 250*time.Millisecond).Should(Succeed())
 
+	t.Logf("Redis and sentinels ready, pods labelled, after %s", time.Since(start).Round(100*time.Millisecond))
 	rf, err := getResource(ctx, GVKRedisFailover, ns, name)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(rf.Object).NotTo(HaveKey("status"), "the operator writes no status")
@@ -105,10 +107,12 @@ func TestSpotahome(t *testing.T) {
 	// A resync replaces the Service, dropping a label someone else added.
 	sentinel.Labels["added-by"] = "someone-else"
 	g.Expect(admin.Update(ctx, sentinel)).To(Succeed())
+	start = time.Now()
 	g.Eventually(func(g Gomega) {
 		g.Expect(admin.Get(ctx, client.ObjectKeyFromObject(sentinel), sentinel)).To(Succeed())
 		g.Expect(sentinel.Labels).NotTo(HaveKey("added-by"))
 	}, waitTimeout, 250*time.Millisecond).Should(Succeed())
+	t.Logf("Added label wiped by a resync after %s", time.Since(start).Round(100*time.Millisecond))
 
 	// A name over 48 characters is refused: nothing is made for it.
 	long := strings.Repeat("r", SpotahomeMaxNameLength+1)
@@ -132,9 +136,11 @@ func TestSpotahome(t *testing.T) {
 	// and the PVCs owned through the claim template; the kept PVC stays.
 	g.Expect(admin.Delete(ctx, rf)).To(Succeed())
 	g.Expect(admin.Delete(ctx, kept)).To(Succeed())
+	start = time.Now()
 	for _, obj := range append(children, pvcs...) {
 		g.Eventually(gone(ctx, obj), waitTimeout, 250*time.Millisecond).Should(Succeed())
 	}
+	t.Logf("Children and PVCs garbage-collected after %s", time.Since(start).Round(100*time.Millisecond))
 	g.Eventually(gone(ctx, &appsv1.StatefulSet{ObjectMeta: key(ns, "rfr-kept")}), waitTimeout, 250*time.Millisecond).Should(Succeed())
 	g.Consistently(func(g Gomega) {
 		g.Expect(admin.Get(ctx, client.ObjectKeyFromObject(keptPVC), keptPVC)).To(Succeed())
