@@ -162,16 +162,12 @@ func (r *Reporter) Start(ctx context.Context) error {
 		case <-r.dirty:
 		case <-resync.C:
 			// Someone may have changed or wiped the spoke's fields: read
-			// them again instead of trusting the last write.
+			// them again instead of trusting the last write. The timer
+			// runs on its own, so a busy member (dirty every few seconds)
+			// still checks every Resync.
 			known = nil
+			resync.Reset(r.Resync)
 		}
-		if !resync.Stop() {
-			select {
-			case <-resync.C:
-			default:
-			}
-		}
-		resync.Reset(r.Resync)
 
 		if wait := r.MinInterval - time.Since(lastAttempt); wait > 0 {
 			if !sleep(ctx, wait) {
