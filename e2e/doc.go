@@ -18,6 +18,12 @@
 // cluster and act only through the Kubernetes API, plus Env.KillHub,
 // Env.StartHub, Env.StopSpoke and Env.StartSpoke for failure tests.
 //
+// Members start without database operators, so the spoke renders the
+// built-in flavour. Controls.InstallOperators(member) installs the Zalando,
+// Spotahome and RabbitMQ operators into one member and, on kwok, runs their
+// emulators (e2e/framework/operators) until Down; the kind provider refuses
+// it, since real operators must be installed there.
+//
 // # Suites
 //
 // `make test` runs the short suite (flow_test.go): registration of the
