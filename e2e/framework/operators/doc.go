@@ -5,9 +5,9 @@
 // depends on, so the spoke's apply, prune, Retain and Delete paths meet
 // realistic behaviour on the local fleet (real kube-apiserver and
 // kube-controller-manager, kwok nodes). Every behaviour carries a comment
-// naming the operator source file it follows; /work/shared/operators.md
-// lists them with lines (Zalando a7aaad0a, Spotahome 632aa3da, RabbitMQ
-// 06cda8e8).
+// naming the operator source file (and function) it follows, in
+// zalando/postgres-operator a7aaad0a, spotahome/redis-operator 632aa3da and
+// rabbitmq/cluster-operator 06cda8e8.
 //
 // # API
 //
@@ -87,7 +87,8 @@
 // ClusterAvailable, NoWarnings and ReconcileSuccess; ReconcileSuccess=True,
 // observedGeneration and the annotation rabbitmq.com/version come only once
 // the StatefulSet is ready; defaultUser.secretReference names the
-// credentials. A scale-down is refused.
+// credentials; ClusterAvailable reads the client Service's EndpointSlices.
+// A scale-down is refused.
 //
 // # What is not emulated
 //
