@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -18,6 +19,7 @@ import (
 	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
 
 	fleetv1alpha1 "github.com/berth-io/berth/apis/fleet/v1alpha1"
+	"github.com/berth-io/berth/deploy/install"
 	"github.com/berth-io/berth/e2e/framework"
 )
 
@@ -31,10 +33,23 @@ var kindClusters = []struct {
 	{"services-1", fleetv1alpha1.RoleServices},
 }
 
+// kindImageTag tags the images built for the kind clusters.
 const kindImageTag = "e2e"
 
-// KindProvider creates the fleet as kind clusters on a machine with Docker
-// and installs berth from deploy/ with images built from this checkout.
+// kindImage is the reference of an image the provider builds and loads:
+// containerd's normalised form of <name>:e2e.
+func kindImage(name string) string { return "docker.io/library/" + name + ":" + kindImageTag }
+
+// KindProvider creates the fleet as kind clusters and installs berth with
+// the Helm chart (deploy/charts/berth) and images built from this checkout
+// by hack/images (OCI archives, no docker build). It runs where Docker
+// allows privileged containers, which kind nodes are: a developer machine
+// or a CI runner with Docker, not this project's sandboxed machines.
+//
+// The hub runs in mgmt and hands spokes the address of mgmt's
+// control-plane container on the kind Docker network
+// (install.KindHubServer): the address kind nodes reach, unlike the
+// loopback address of the host's kubeconfig or the in-cluster 10.96.0.1.
 type KindProvider struct {
 	// Logf logs progress; nil discards it.
 	Logf func(string, ...any)
@@ -104,22 +119,25 @@ func (p *KindProvider) Up(ctx context.Context) (*Env, error) {
 	}
 	env.Hub = env.Members["mgmt"].Client
 	p.env = env
-	for _, b := range []string{"berth-hub", "berth-spoke"} {
-		if err := p.buildAndLoad(ctx, b); err != nil {
-			return nil, err
-		}
+	if err := p.buildAndLoad(ctx); err != nil {
+		return nil, err
 	}
 	mgmt := env.Members["mgmt"]
 	root := framework.RepoRoot()
-	for _, args := range [][]string{
-		{"apply", "--server-side", "-f", filepath.Join(root, "e2e", "framework", "testdata", "capi-crds")},
-		{"apply", "--server-side", "-k", filepath.Join(root, "deploy", "hub")},
-	} {
-		if out, err := exec.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig", mgmt.KubeconfigPath}, args...)...).CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("kubectl %v: %w\n%s", args, err, out)
-		}
+	capi := filepath.Join(root, "e2e", "framework", "testdata", "capi-crds")
+	if out, err := exec.CommandContext(ctx, "kubectl", "--kubeconfig", mgmt.KubeconfigPath, "apply", "--server-side", "-f", capi).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("kubectl apply %s: %w\n%s", capi, err, out)
 	}
-	if err := p.useLocalImages(ctx); err != nil {
+	values, err := p.chartValues()
+	if err != nil {
+		return nil, err
+	}
+	objs, err := install.Render(ctx, root, values)
+	if err != nil {
+		return nil, err
+	}
+	p.logf("Installing the chart into mgmt: %d objects, hub URL %s", len(objs), values["hub"].(map[string]any)["server"])
+	if err := install.Apply(ctx, env.Hub, objs); err != nil {
 		return nil, err
 	}
 	if err := framework.RegisterCAPIClusters(ctx, members[0], framework.DevCAPINamespace, members); err != nil {
@@ -128,52 +146,63 @@ func (p *KindProvider) Up(ctx context.Context) (*Env, error) {
 	return env, nil
 }
 
-func (p *KindProvider) buildAndLoad(ctx context.Context, bin string) error {
-	image := bin + ":" + kindImageTag
-	p.logf("Building image %s", image)
-	build := exec.CommandContext(ctx, "docker", "build", "-f", filepath.Join("deploy", "images", "Containerfile."+bin), "-t", image, ".")
-	build.Dir = framework.RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("docker build %s: %w\n%s", image, err, out)
+// chartValues are the chart values of the kind install: one hub replica
+// running the loaded image, handing spokes the kind network address of
+// mgmt, and installing the loaded spoke image.
+func (p *KindProvider) chartValues() (map[string]any, error) {
+	nodes, err := p.provider.ListInternalNodes("berth-mgmt")
+	if err != nil {
+		return nil, fmt.Errorf("listing the nodes of kind cluster berth-mgmt: %w", err)
 	}
-	archive := filepath.Join(p.dir, bin+".tar")
-	if out, err := exec.CommandContext(ctx, "docker", "save", "-o", archive, image).CombinedOutput(); err != nil {
-		return fmt.Errorf("docker save %s: %w\n%s", image, err, out)
-	}
-	for _, c := range kindClusters {
-		nodes, err := p.provider.ListInternalNodes("berth-" + c.name)
-		if err != nil {
-			return err
+	for _, n := range nodes {
+		if role, err := n.Role(); err != nil || role != "control-plane" {
+			continue
 		}
-		for _, n := range nodes {
-			f, err := os.Open(archive)
+		v4, v6, err := n.IP()
+		if err != nil {
+			return nil, fmt.Errorf("the address of %s: %w", n.String(), err)
+		}
+		server, err := install.KindHubServer(v4, v6)
+		if err != nil {
+			return nil, err
+		}
+		return install.HubValues(server, install.Images{Hub: kindImage("berth-hub"), Spoke: kindImage("berth-spoke"), PullPolicy: "Never"}, 1), nil
+	}
+	return nil, errors.New("kind cluster berth-mgmt has no control-plane node")
+}
+
+// buildAndLoad builds the hub's and the spoke's images as OCI archives
+// (make images) and imports them into every node.
+func (p *KindProvider) buildAndLoad(ctx context.Context) error {
+	out := filepath.Join(p.dir, "images")
+	p.logf("Building the images berth-hub and berth-spoke into %s", out)
+	build := exec.CommandContext(ctx, "go", "run", "./hack/images", "--images", "berth-hub,berth-spoke",
+		"--version", kindImageTag, "--registry", "docker.io/library", "--arch", runtime.GOARCH, "--out", out)
+	build.Dir = framework.RepoRoot()
+	if b, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("building the images: %w\n%s", err, b)
+	}
+	for _, bin := range []string{"berth-hub", "berth-spoke"} {
+		archive := filepath.Join(out, bin+".tar")
+		for _, c := range kindClusters {
+			nodes, err := p.provider.ListInternalNodes("berth-" + c.name)
 			if err != nil {
 				return err
 			}
-			err = nodeutils.LoadImageArchive(n, f)
-			_ = f.Close()
-			if err != nil {
-				return fmt.Errorf("loading %s into %s: %w", image, n.String(), err)
+			for _, n := range nodes {
+				f, err := os.Open(archive)
+				if err != nil {
+					return err
+				}
+				err = nodeutils.LoadImageArchive(n, f)
+				_ = f.Close()
+				if err != nil {
+					return fmt.Errorf("loading %s into %s: %w", archive, n.String(), err)
+				}
 			}
 		}
 	}
 	return nil
-}
-
-// useLocalImages points the hub Deployment at the loaded images.
-func (p *KindProvider) useLocalImages(ctx context.Context) error {
-	hub := p.env.Hub
-	d := &appsv1.Deployment{}
-	if err := hub.Get(ctx, client.ObjectKey{Namespace: "berth-system", Name: "berth-hub"}, d); err != nil {
-		return fmt.Errorf("reading the hub Deployment: %w", err)
-	}
-	patch := client.MergeFrom(d.DeepCopy())
-	d.Spec.Replicas = ptr.To[int32](1)
-	c := &d.Spec.Template.Spec.Containers[0]
-	c.Image = "berth-hub:" + kindImageTag
-	c.ImagePullPolicy = corev1.PullNever
-	c.Args = append(c.Args, "--spoke-image=berth-spoke:"+kindImageTag)
-	return hub.Patch(ctx, d, patch)
 }
 
 // Down deletes the kind clusters.
