@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -54,6 +55,8 @@ type Collector struct {
 
 	mu        sync.Mutex
 	operators map[fleetv1alpha1.Operator][]string
+	// recomputes counts inventory computations, for tests.
+	recomputes atomic.Int64
 }
 
 // CollectorOptions configure a Collector.
@@ -203,6 +206,7 @@ func (c *Collector) Start(ctx context.Context) error {
 		default:
 		}
 		last = time.Now()
+		c.recomputes.Add(1)
 		snap, err := c.Snapshot(ctx)
 		if err != nil {
 			log.Error(err, "Cannot compute the inventory")

@@ -113,12 +113,12 @@ func TestCollectorFindsOperatorNamespaces(t *testing.T) {
 	g.Expect(snap.Capabilities.Operators).To(ConsistOf(operators.All()))
 
 	// Status churn on an operator's Deployment changes nothing discovery
-	// reads: no new publication.
+	// reads: no recomputation, no publication.
 	spot, err := operators.InstallationOf(operators.Spotahome)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Eventually(func() int { n := pubs.count(); time.Sleep(time.Second); return pubs.count() - n }).
+	g.Eventually(func() int64 { n := col.recomputes.Load(); time.Sleep(time.Second); return col.recomputes.Load() - n }).
 		WithTimeout(30*time.Second).Should(BeZero(), "the inventory settles")
-	before := pubs.count()
+	before, recomputes := pubs.count(), col.recomputes.Load()
 	dep := &appsv1.Deployment{}
 	g.Expect(c.Get(ctx, client.ObjectKey{Namespace: spot.Namespace, Name: spot.Deployment}, dep)).To(Succeed())
 	for i := int32(1); i <= 3; i++ {
@@ -126,6 +126,7 @@ func TestCollectorFindsOperatorNamespaces(t *testing.T) {
 		g.Expect(c.Status().Update(ctx, dep)).To(Succeed())
 	}
 	g.Consistently(pubs.count).WithTimeout(2 * time.Second).Should(Equal(before))
+	g.Expect(col.recomputes.Load()).To(Equal(recomputes), "status updates are not even looked at")
 
 	// The Spotahome operator goes away: its namespace is dropped.
 	g.Expect(c.Delete(ctx, dep)).To(Succeed())
