@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -95,7 +96,9 @@ func New(opts Options) (*Agent, error) {
 		Client: client.Options{Cache: &client.CacheOptions{
 			DisableFor: []client.Object{&fleetv1alpha1.MemberCluster{}, &coordinationv1.Lease{}},
 		}},
-		Controller:             ctrlconfig.Controller{CacheSyncTimeout: hubCacheSyncTimeout},
+		// Several agents may run in one process (tests, in-process
+		// fleets); their ServiceWork controllers share names.
+		Controller:             ctrlconfig.Controller{CacheSyncTimeout: hubCacheSyncTimeout, SkipNameValidation: ptr.To(true)},
 		Metrics:                metricsserver.Options{BindAddress: opts.MetricsBindAddress},
 		HealthProbeBindAddress: opts.HealthProbeBindAddress,
 		Logger:                 ctrl.Log.WithName("spoke").WithValues("member", opts.MemberName),

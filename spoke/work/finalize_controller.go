@@ -123,7 +123,7 @@ func (r *FinalizeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		if err := r.saveRecord(ctx, w, rec, stay); err != nil {
 			return ctrl.Result{}, err
 		}
-	} else if err := r.deleteRecord(ctx, rec); err != nil {
+	} else if err := r.deleteRecord(ctx, w, rec); err != nil {
 		return ctrl.Result{}, err
 	}
 	return result, nil

@@ -61,6 +61,10 @@ func (g cacheGetter) Get(ctx context.Context, gvk schema.GroupVersionKind, names
 // inputs gathers what Render needs from the member cache, and the live
 // platform Namespace of a provider (nil when it does not exist yet).
 func (b *base) inputs(ctx context.Context, w *fleetv1alpha1.ServiceWork) (render.Inputs, error) {
+	b.index.setLabel(render.WorkLabelValue(w), client.ObjectKeyFromObject(w))
+	if w.Spec.Provider != nil && w.Spec.Provider.CredentialsSecret != "" {
+		b.index.setSecret(w.Spec.Provider.CredentialsSecret, client.ObjectKeyFromObject(w))
+	}
 	in := render.Inputs{
 		Work:                 w,
 		Member:               b.MemberName,

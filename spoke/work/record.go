@@ -145,11 +145,17 @@ func (b *base) loadRecord(ctx context.Context, w *fleetv1alpha1.ServiceWork) (*R
 	}
 	switch {
 	case apierrors.IsNotFound(err):
+		b.index.setRecord(client.ObjectKeyFromObject(w), nil)
 		return &Record{Work: w.Namespace + "/" + w.Name}, nil
 	case err != nil:
 		return nil, fmt.Errorf("reading the record ConfigMap %s: %w", key, err)
 	}
-	return decodeRecord(cm)
+	rec, err := decodeRecord(cm)
+	if err != nil {
+		return nil, err
+	}
+	b.index.setRecord(client.ObjectKeyFromObject(w), rec.Entries)
+	return rec, nil
 }
 
 // saveRecord writes entries as the record of w when they differ from what
@@ -160,6 +166,7 @@ func (b *base) saveRecord(ctx context.Context, w *fleetv1alpha1.ServiceWork, rec
 	if err != nil {
 		return err
 	}
+	b.index.setRecord(client.ObjectKeyFromObject(w), entries)
 	if rec.cm != nil && rec.cm.Data[recordKeyObjects] == data && rec.cm.Data[recordKeyWork] == rec.Work {
 		rec.Entries = entries
 		return nil
@@ -199,7 +206,8 @@ func (b *base) saveRecord(ctx context.Context, w *fleetv1alpha1.ServiceWork, rec
 
 // deleteRecord removes the record of a work whose objects are all gone or
 // retained.
-func (b *base) deleteRecord(ctx context.Context, rec *Record) error {
+func (b *base) deleteRecord(ctx context.Context, w *fleetv1alpha1.ServiceWork, rec *Record) error {
+	b.index.setRecord(client.ObjectKeyFromObject(w), nil)
 	if rec.cm == nil {
 		return nil
 	}

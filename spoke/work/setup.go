@@ -132,6 +132,7 @@ type base struct {
 	// of berth's clusters, which carry none of berth's labels.
 	operatorCache cache.Cache
 	watches       *watchSet
+	index         *indexes
 
 	nsOnce  sync.Mutex
 	nsReady bool
@@ -151,11 +152,12 @@ func (b *base) lockWork(key types.NamespacedName) (unlock func()) {
 }
 
 // Setup registers the ServiceWork controllers with the hub-side manager
-// mgr: ApplyReconciler (render, apply, prune, record), StatusReconciler
+// mgr; it contacts no apiserver, so it succeeds while the hub is down:
+// ApplyReconciler (render, apply, prune, record), StatusReconciler
 // (observe the service, publish credentials, serving status) and
 // FinalizeReconciler (Retain or Delete on deletion). It also adds the
 // member cache of the operator children the status needs.
-func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
+func Setup(_ context.Context, mgr ctrl.Manager, opts Options) error {
 	switch {
 	case opts.MemberCluster == nil:
 		return errors.New("work: Options.MemberCluster must not be nil")
@@ -195,10 +197,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	if err := mgr.Add(opCache); err != nil {
 		return err
 	}
-	b := &base{Options: opts, memberCache: member.GetCache(), operatorCache: opCache}
-	if err := b.setupIndexes(ctx, mgr); err != nil {
-		return err
-	}
+	b := &base{Options: opts, memberCache: member.GetCache(), operatorCache: opCache, index: newIndexes()}
 	b.watches = newWatchSet(b)
 
 	apply, err := ctrl.NewControllerManagedBy(mgr).

@@ -30,18 +30,6 @@ import (
 	"github.com/berth-io/berth/spoke/render"
 )
 
-// Cache indexes.
-const (
-	// indexRecordObjects indexes record ConfigMaps by the keys of their
-	// entries.
-	indexRecordObjects = "fleet.berth.io/record-objects"
-	// indexWorkLabel indexes ServiceWorks by WorkLabelValue.
-	indexWorkLabel = "fleet.berth.io/work-label"
-	// indexProviderSecret indexes ServiceWorks by
-	// spec.provider.credentialsSecret.
-	indexProviderSecret = "fleet.berth.io/provider-secret"
-)
-
 var (
 	gvkNamespace     = schema.GroupVersionKind{Version: "v1", Kind: "Namespace"}
 	gvkService       = schema.GroupVersionKind{Version: "v1", Kind: "Service"}
@@ -113,74 +101,6 @@ func newObject(gvk schema.GroupVersionKind) *unstructured.Unstructured {
 	return u
 }
 
-// setupIndexes registers the cache indexes.
-func (b *base) setupIndexes(ctx context.Context, mgr ctrl.Manager) error {
-	if err := b.memberCache.IndexField(ctx, &corev1.ConfigMap{}, indexRecordObjects, func(o client.Object) []string {
-		cm, ok := o.(*corev1.ConfigMap)
-		if !ok || cm.Labels[LabelRecord] != "true" {
-			return nil
-		}
-		rec, err := decodeRecord(cm)
-		if err != nil {
-			return nil
-		}
-		keys := make([]string, 0, len(rec.Entries))
-		for _, e := range rec.Entries {
-			keys = append(keys, e.Key())
-		}
-		return keys
-	}); err != nil {
-		return fmt.Errorf("work: indexing records: %w", err)
-	}
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &fleetv1alpha1.ServiceWork{}, indexWorkLabel, func(o client.Object) []string {
-		w, ok := o.(*fleetv1alpha1.ServiceWork)
-		if !ok {
-			return nil
-		}
-		return []string{render.WorkLabelValue(w)}
-	}); err != nil {
-		return fmt.Errorf("work: indexing ServiceWorks by label: %w", err)
-	}
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &fleetv1alpha1.ServiceWork{}, indexProviderSecret, func(o client.Object) []string {
-		w, ok := o.(*fleetv1alpha1.ServiceWork)
-		if !ok || w.Spec.Provider == nil || w.Spec.Provider.CredentialsSecret == "" {
-			return nil
-		}
-		return []string{w.Spec.Provider.CredentialsSecret}
-	}); err != nil {
-		return fmt.Errorf("work: indexing ServiceWorks by credentials Secret: %w", err)
-	}
-	return nil
-}
-
-// recordedBy returns the entries, and the works of this hub namespace
-// holding them, whose records list the object o.
-func (b *base) recordedBy(ctx context.Context, o client.Object, gvk schema.GroupVersionKind) ([]Entry, []reconcile.Request) {
-	list := &corev1.ConfigMapList{}
-	key := objectKey(gvk, o.GetNamespace(), o.GetName())
-	if err := b.memberCache.List(ctx, list, client.InNamespace(b.SystemNamespace), client.MatchingFields{indexRecordObjects: key}); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "Listing records by object", "object", key)
-		return nil, nil
-	}
-	var entries []Entry
-	var reqs []reconcile.Request
-	for i := range list.Items {
-		rec, err := decodeRecord(&list.Items[i])
-		if err != nil {
-			continue
-		}
-		ns, name, ok := strings.Cut(rec.Work, "/")
-		if !ok || ns != b.HubNamespace {
-			continue
-		}
-		if e, found := rec.find(key); found {
-			entries = append(entries, e)
-			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: name}})
-		}
-	}
-	return entries, reqs
-}
-
 // worksFor maps a member object to the works it belongs to: by its own
 // servicework label, else by the servicework label of its namespace (the
 // Zalando operator's children carry none of berth's labels).
@@ -198,19 +118,19 @@ func (b *base) worksFor(ctx context.Context, o client.Object) []reconcile.Reques
 	return b.worksWithLabel(ctx, value)
 }
 
-// worksWithLabel lists the works of this hub namespace whose
-// WorkLabelValue is value.
-func (b *base) worksWithLabel(ctx context.Context, value string) []reconcile.Request {
-	works := &fleetv1alpha1.ServiceWorkList{}
-	if err := b.Hub.List(ctx, works, client.InNamespace(b.HubNamespace), client.MatchingFields{indexWorkLabel: value}); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "Listing ServiceWorks by label", "value", value)
+// worksWithLabel returns the work of this hub namespace whose
+// WorkLabelValue is value, as the reconcilers noted it.
+func (b *base) worksWithLabel(_ context.Context, value string) []reconcile.Request {
+	w, ok := b.index.work(value)
+	if !ok || w.Namespace != b.HubNamespace {
 		return nil
 	}
-	reqs := make([]reconcile.Request, 0, len(works.Items))
-	for i := range works.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&works.Items[i])})
-	}
-	return reqs
+	return []reconcile.Request{{NamespacedName: w}}
+}
+
+// recordedBy returns the record entries naming o, and their works.
+func (b *base) recordedBy(_ context.Context, o client.Object, gvk schema.GroupVersionKind) ([]Entry, []reconcile.Request) {
+	return b.index.recordedBy(objectKey(gvk, o.GetNamespace(), o.GetName()))
 }
 
 // recordHandler maps member events on recorded objects to their works: a
@@ -396,16 +316,11 @@ func (b *base) hubSecretSource(mgr ctrl.Manager, mapFn func(context.Context, *co
 }
 
 // consumersOfSecret maps a hub Secret to the consumer works binding from it.
-func (b *base) consumersOfSecret(ctx context.Context, s *corev1.Secret) []reconcile.Request {
-	works := &fleetv1alpha1.ServiceWorkList{}
-	if err := b.Hub.List(ctx, works, client.InNamespace(s.Namespace), client.MatchingFields{indexProviderSecret: s.Name}); err != nil {
+func (b *base) consumersOfSecret(_ context.Context, s *corev1.Secret) []reconcile.Request {
+	if s.Namespace != b.HubNamespace {
 		return nil
 	}
-	reqs := make([]reconcile.Request, 0, len(works.Items))
-	for i := range works.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&works.Items[i])})
-	}
-	return reqs
+	return b.index.secretUsers(s.Name)
 }
 
 // publisherOfSecret maps a published Secret to the work publishing it.
