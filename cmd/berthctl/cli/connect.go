@@ -15,6 +15,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/util/homedir"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	fleetv1alpha1 "github.com/berth-io/berth/apis/fleet/v1alpha1"
@@ -63,13 +64,19 @@ func NewScheme() *kruntime.Scheme {
 	return s
 }
 
+// homeKubeconfig is ~/.kube/config, for $HOME now (client-go computes it
+// once, at start).
+func homeKubeconfig() string {
+	return filepath.Join(homedir.HomeDir(), clientcmd.RecommendedHomeDir, clientcmd.RecommendedFileName)
+}
+
 // ambientKubeconfig reports whether a kubeconfig exists without flags:
 // $KUBECONFIG names one, or ~/.kube/config exists.
 func ambientKubeconfig() bool {
 	if os.Getenv(clientcmd.RecommendedConfigPathEnvVar) != "" {
 		return true
 	}
-	_, err := os.Stat(clientcmd.RecommendedHomeFile)
+	_, err := os.Stat(homeKubeconfig())
 	return err == nil
 }
 
@@ -93,6 +100,9 @@ func (k *kubeFlags) connect(fleetFlagSet bool) (*hubConn, error) {
 		}
 	}
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if os.Getenv(clientcmd.RecommendedConfigPathEnvVar) == "" {
+		rules.Precedence = []string{homeKubeconfig()}
+	}
 	rules.ExplicitPath = k.kubeconfig
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &k.overrides)
 	cfg, err := cc.ClientConfig()
