@@ -91,9 +91,10 @@ func updateStatus(g Gomega, ms *fleetv1alpha1.ManagedService, mutate func(*fleet
 	}, timeout, interval).Should(Succeed())
 }
 
-// setAnnotation sets (or, with an empty value, removes) an annotation of a
-// ManagedService.
-func setAnnotation(g Gomega, ms *fleetv1alpha1.ManagedService, key, value string) {
+// acceptMove sets (or, with an empty value, removes) the accept-move
+// annotation of a ManagedService.
+func acceptMove(g Gomega, ms *fleetv1alpha1.ManagedService, value string) {
+	key := fleetv1alpha1.AnnotationAcceptMove
 	ctx := context.Background()
 	g.Expect(retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		cur := &fleetv1alpha1.ManagedService{}

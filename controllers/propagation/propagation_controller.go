@@ -109,7 +109,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	if err := r.applyWorks(ctx, p, works); err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.removeSuperseded(ctx, ms, p, works); err != nil {
+	if err := r.removeSuperseded(ctx, ms, p); err != nil {
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{}, nil
@@ -180,7 +180,7 @@ func (r *Reconciler) releaseRemovedWorks(ctx context.Context, works []fleetv1alp
 // the credentials copies no consumer reads, and the spent accept-move
 // annotation. It acts only once the consumer's spoke applied the binding to
 // the current provider, so consumers never lose the provider they use.
-func (r *Reconciler) removeSuperseded(ctx context.Context, ms *fleetv1alpha1.ManagedService, p *plan, works []fleetv1alpha1.ServiceWork) error {
+func (r *Reconciler) removeSuperseded(ctx context.Context, ms *fleetv1alpha1.ManagedService, p *plan) error {
 	log := ctrl.LoggerFrom(ctx)
 	if p.settled {
 		for _, w := range p.superseded {

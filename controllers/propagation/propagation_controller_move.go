@@ -53,11 +53,10 @@ type moveSummary struct {
 func setMovingCondition(prev *metav1.Condition, s moveSummary) (*metav1.Condition, bool) {
 	c := metav1.Condition{Type: fleetv1alpha1.ConditionMoving}
 	ann := fleetv1alpha1.AnnotationAcceptMove
-	wasRemoving := prev != nil && prev.Status == metav1.ConditionTrue && prev.Reason == fleetv1alpha1.ReasonMoveRemovingOldProvider
+	prevTrue := prev != nil && prev.Status == metav1.ConditionTrue
+	wasRemoving := prevTrue && prev.Reason == fleetv1alpha1.ReasonMoveRemovingOldProvider
 	leftovers := strings.Join(s.Leftovers, ", ")
-	switch {
-	case s.Move != nil && !s.Switched:
-		m := s.Move
+	if m := s.Move; m != nil && !s.Switched {
 		c.Status = metav1.ConditionTrue
 		if m.TargetWait != "" {
 			c.Reason = fleetv1alpha1.ReasonMoveWaitingForTarget
@@ -75,7 +74,15 @@ func setMovingCondition(prev *metav1.Condition, s moveSummary) (*metav1.Conditio
 			c.Message += fmt.Sprintf("; the annotation %s is %q, which does not name the target %s, and is ignored", ann, m.Ack, m.To)
 		}
 		return &c, false
-	case s.Switched || (len(s.Leftovers) > 0 && (s.Ack == s.Bound || wasRemoving)) || (wasRemoving && !s.Settled):
+	}
+	// The consumers use the decided cluster. They got there by an
+	// acknowledged move when this reconcile switched them, when the last
+	// condition said so, or when the acknowledgement names where they are
+	// now (the condition may have been lost, or read before it was written).
+	movedHere := s.Switched || wasRemoving ||
+		(s.Ack != "" && s.Ack == s.Bound && (len(s.Leftovers) > 0 || prevTrue))
+	switch {
+	case movedHere && (s.Switched || len(s.Leftovers) > 0 || !s.Settled):
 		c.Status = metav1.ConditionTrue
 		c.Reason = fleetv1alpha1.ReasonMoveRemovingOldProvider
 		switch {
@@ -97,9 +104,9 @@ func setMovingCondition(prev *metav1.Condition, s moveSummary) (*metav1.Conditio
 		c.Reason = fleetv1alpha1.ReasonMoveCancelled
 		c.Message = fmt.Sprintf("The move to %s was cancelled: consumers keep using %s, and the unused provider on %s is removed", leftovers, s.Bound, leftovers)
 		return &c, s.Ack != ""
-	case prev != nil && prev.Status == metav1.ConditionTrue:
+	case prevTrue:
 		c.Status = metav1.ConditionFalse
-		if prev.Reason == fleetv1alpha1.ReasonMoveRemovingOldProvider {
+		if movedHere {
 			c.Reason = fleetv1alpha1.ReasonMoveCompleted
 			c.Message = fmt.Sprintf("Consumers use the provider on %s; the old provider's ServiceWork is gone", s.Bound)
 		} else {

@@ -195,7 +195,7 @@ func TestMoveFromColocatedToRemote(t *testing.T) {
 	g.Consistently(keepsOld, 2*time.Second, 200*time.Millisecond).Should(Succeed())
 
 	// A stale acknowledgement naming another cluster is ignored and named.
-	setAnnotation(g, ms, fleetv1alpha1.AnnotationAcceptMove, "w3")
+	acceptMove(g, ms, "w3")
 	g.Eventually(func(g Gomega) {
 		cur := &fleetv1alpha1.ManagedService{}
 		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(ms), cur)).To(Succeed())
@@ -212,7 +212,7 @@ func TestMoveFromColocatedToRemote(t *testing.T) {
 
 	// The acknowledgement switches the consumer: the old work keeps only
 	// the consumer role, bound to s3.
-	setAnnotation(g, ms, fleetv1alpha1.AnnotationAcceptMove, "s3")
+	acceptMove(g, ms, "s3")
 	g.Eventually(func(g Gomega) {
 		w := getWork(g, old)
 		g.Expect(w.Spec.Roles).To(ConsistOf(fleetv1alpha1.RoleConsumer))
@@ -250,7 +250,7 @@ func TestMoveBetweenRemoteProviders(t *testing.T) {
 	eventuallyReady(t, ms)
 
 	// Acknowledged ahead of time: the move still waits for the target.
-	setAnnotation(g, ms, fleetv1alpha1.AnnotationAcceptMove, "s5")
+	acceptMove(g, ms, "s5")
 	place(t, g, ms, "s5")
 	c := eventuallyMoving(t, ms, fleetv1alpha1.ReasonMoveWaitingForTarget)
 	g.Expect(c.Message).To(ContainSubstring("the move is acknowledged"))
@@ -341,7 +341,7 @@ func TestMoveToTheConsumersCluster(t *testing.T) {
 	eventuallyMoving(t, ms, fleetv1alpha1.ReasonMoveWaitingForAcknowledgement)
 	g.Expect(getWork(g, old).DeletionTimestamp).To(BeNil())
 
-	setAnnotation(g, ms, fleetv1alpha1.AnnotationAcceptMove, "w6")
+	acceptMove(g, ms, "w6")
 	g.Eventually(func(g Gomega) {
 		w := getWork(g, consumer)
 		g.Expect(w.Spec.Provider.Cluster).To(Equal("w6"))
