@@ -38,8 +38,8 @@ func main() {
 			if opts.MemberConfig, err = agent.LoadMemberConfig(kubeconfig); err != nil {
 				return err
 			}
-			// client-go's default 5 QPS throttles rendering: one ServiceWork
-			// is a few dozen requests.
+			// client-go's default 5 QPS throttles converging many works at
+			// once: a new ServiceWork costs a few dozen requests.
 			opts.HubConfig.QPS, opts.HubConfig.Burst = apiQPS, int(2*apiQPS)
 			opts.MemberConfig.QPS, opts.MemberConfig.Burst = apiQPS, int(2*apiQPS)
 			opts.PodIP = os.Getenv("POD_IP")
