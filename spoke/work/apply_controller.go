@@ -55,7 +55,7 @@ func (r *ApplyReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	res, err := render.Render(in)
 	if err != nil {
 		setCondition(w, st, fleetv1alpha1.ConditionApplied, metav1.ConditionFalse, fleetv1alpha1.ReasonApplyFailed, err.Error())
-		if _, werr := r.writeStatus(ctx, w, st); werr != nil {
+		if werr := r.writeStatus(ctx, w, st); werr != nil {
 			return r.statusResult(werr)
 		}
 		return ctrl.Result{}, reconcile.TerminalError(fmt.Errorf("rendering: %w", err))
@@ -75,7 +75,7 @@ func (r *ApplyReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 			setCondition(w, st, fleetv1alpha1.ConditionApplied, metav1.ConditionFalse, fleetv1alpha1.ReasonNamespaceConflict, reason+"; nothing was applied")
 			setCondition(w, st, fleetv1alpha1.ConditionConflict, metav1.ConditionTrue, fleetv1alpha1.ReasonNamespaceConflict, reason)
 			st.Objects = []fleetv1alpha1.ObjectResult{objectResult(o, resultConflict, reason)}
-			if _, err := r.writeStatus(ctx, w, st); err != nil {
+			if err := r.writeStatus(ctx, w, st); err != nil {
 				return r.statusResult(err)
 			}
 			return ctrl.Result{RequeueAfter: r.resync()}, nil
@@ -102,7 +102,7 @@ func (r *ApplyReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		// observedGeneration only moves on success.
 		st.ObservedGeneration = w.Generation
 	}
-	if _, err := r.writeStatus(ctx, w, st); err != nil {
+	if err := r.writeStatus(ctx, w, st); err != nil {
 		return r.statusResult(err)
 	}
 	if len(p.failed) > 0 {

@@ -116,7 +116,7 @@ func (r *FinalizeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		st.Objects = append(st.Objects, volumes...)
 		setCondition(w, st, fleetv1alpha1.ConditionRemoved, metav1.ConditionTrue, "Cleaned", removedMessage(st.Objects))
 	}
-	if _, err := r.writeStatus(ctx, w, st); err != nil {
+	if err := r.writeStatus(ctx, w, st); err != nil {
 		return r.statusResult(err)
 	}
 	if len(stay) > 0 {

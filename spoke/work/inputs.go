@@ -138,21 +138,30 @@ func (b *base) firstNodeAddress(ctx context.Context) (string, error) {
 // observe reads the provider's state and the connection data the consumer
 // binding needs, all from the caches.
 func (b *base) observe(ctx context.Context, w *fleetv1alpha1.ServiceWork, in render.Inputs) (*render.Observed, map[string][]byte, error) {
-	if !hasRole(w, fleetv1alpha1.RoleProvider) {
-		// A remote consumer binds from the copy the hub made.
+	// A remote consumer binds from the copy the hub made.
+	hubCopy := func() (map[string][]byte, error) {
 		if w.Spec.Provider == nil || w.Spec.Provider.CredentialsSecret == "" {
-			return nil, nil, nil
+			return nil, nil
 		}
 		sec := &corev1.Secret{}
 		if err := b.Hub.Get(ctx, client.ObjectKey{Namespace: b.HubNamespace, Name: w.Spec.Provider.CredentialsSecret}, sec); err != nil {
-			return nil, nil, client.IgnoreNotFound(err)
+			return nil, client.IgnoreNotFound(err)
 		}
-		return nil, sec.Data, nil
+		return sec.Data, nil
+	}
+	if !hasRole(w, fleetv1alpha1.RoleProvider) {
+		conn, err := hubCopy()
+		return nil, conn, err
 	}
 	getter := cacheGetter{b: b}
 	obs, err := render.ProviderStatus(ctx, in, getter)
 	if err != nil {
 		return nil, nil, err
+	}
+	if hasRole(w, fleetv1alpha1.RoleConsumer) && !render.BindsLocally(w, b.MemberName) {
+		// Moving here: the new provider runs, the apps keep the old one.
+		conn, err := hubCopy()
+		return &obs, conn, err
 	}
 	if obs.Endpoint == nil || obs.CredentialsSecret.Name == "" {
 		return &obs, nil, nil
@@ -179,15 +188,14 @@ func setCondition(w *fleetv1alpha1.ServiceWork, st *fleetv1alpha1.ServiceWorkSta
 // whole status by the spoke's field manager, guarded by w's
 // resourceVersion: the three controllers each change their own part of the
 // status, and a write computed from a stale read fails (errStatusConflict)
-// instead of undoing another controller's part. It reports whether it
-// wrote.
-func (b *base) writeStatus(ctx context.Context, w *fleetv1alpha1.ServiceWork, st *fleetv1alpha1.ServiceWorkStatus) (bool, error) {
+// instead of undoing another controller's part.
+func (b *base) writeStatus(ctx context.Context, w *fleetv1alpha1.ServiceWork, st *fleetv1alpha1.ServiceWorkStatus) error {
 	if apiequality.Semantic.DeepEqual(&w.Status, st) {
-		return false, nil
+		return nil
 	}
 	status, err := runtime.DefaultUnstructuredConverter.ToUnstructured(st)
 	if err != nil {
-		return false, err
+		return err
 	}
 	u := &unstructured.Unstructured{Object: map[string]any{"status": status}}
 	u.SetGroupVersionKind(fleetv1alpha1.GroupVersion.WithKind("ServiceWork"))
@@ -197,13 +205,13 @@ func (b *base) writeStatus(ctx context.Context, w *fleetv1alpha1.ServiceWork, st
 	err = b.Hub.Status().Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(render.FieldManager), client.ForceOwnership)
 	switch {
 	case apierrors.IsConflict(err):
-		return false, errStatusConflict
+		return errStatusConflict
 	case apierrors.IsNotFound(err):
-		return false, nil
+		return nil
 	case err != nil:
-		return false, fmt.Errorf("writing the status of ServiceWork %s/%s: %w", w.Namespace, w.Name, err)
+		return fmt.Errorf("writing the status of ServiceWork %s/%s: %w", w.Namespace, w.Name, err)
 	}
-	return true, nil
+	return nil
 }
 
 // runtimeFromUnstructured converts an unstructured object's content.

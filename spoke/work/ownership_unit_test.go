@@ -154,7 +154,7 @@ func TestFieldsHash(t *testing.T) {
 	u := newObject(gvkService)
 	g.Expect(fieldsHash(u)).To(BeEmpty())
 	mf := func(manager string, op metav1.ManagedFieldsOperationType, sub, raw string) metav1.ManagedFieldsEntry {
-		return metav1.ManagedFieldsEntry{Manager: manager, Operation: op, Subresource: sub, FieldsV1: &metav1.FieldsV1{Raw: []byte(raw)}}
+		return metav1.ManagedFieldsEntry{Manager: manager, Operation: op, Subresource: sub, FieldsV1: metav1.NewFieldsV1(raw)}
 	}
 	u.SetManagedFields([]metav1.ManagedFieldsEntry{
 		mf("kubectl", metav1.ManagedFieldsOperationUpdate, "", `{"f:metadata":{}}`),

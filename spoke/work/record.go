@@ -263,7 +263,7 @@ func fieldsHash(live *unstructured.Unstructured) string {
 		if mf.Manager != render.FieldManager || mf.Operation != metav1.ManagedFieldsOperationApply || mf.Subresource != "" || mf.FieldsV1 == nil {
 			continue
 		}
-		sum := sha256.Sum256(mf.FieldsV1.Raw)
+		sum := sha256.Sum256(mf.FieldsV1.GetRawBytes())
 		return hex.EncodeToString(sum[:12])
 	}
 	return ""

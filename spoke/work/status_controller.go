@@ -64,7 +64,7 @@ func (r *StatusReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 		}
 	}
 	r.setServingStatus(ctx, w, st, in, obs)
-	if _, err := r.writeStatus(ctx, w, st); err != nil {
+	if err := r.writeStatus(ctx, w, st); err != nil {
 		return r.statusResult(err)
 	}
 	return ctrl.Result{RequeueAfter: r.resync()}, nil
