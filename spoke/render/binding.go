@@ -103,7 +103,7 @@ func (s *service) binding() ([]*unstructured.Unstructured, []string, error) {
 // that must exist first (the ClusterMesh stub). It returns a nil target while
 // a remote provider's endpoint is unknown.
 func (s *service) bindingTarget() (*bindingTarget, []*unstructured.Unstructured, error) {
-	if s.provider {
+	if s.provider && BindsLocally(s.work, s.in.Member) {
 		name, port := s.driver.clientService(s)
 		return &bindingTarget{externalName: s.serviceHost(name, s.namespace), port: port}, nil, nil
 	}
@@ -132,6 +132,19 @@ func (s *service) bindingTarget() (*bindingTarget, []*unstructured.Unstructured,
 		return &bindingTarget{ip: ip.String(), targetPort: ep.Port, port: port}, nil, nil
 	}
 	return &bindingTarget{externalName: ep.Host, port: ep.Port}, nil, nil
+}
+
+// BindsLocally reports whether a work's consumer binding leads to the
+// service of member itself: the work carries role Provider and its
+// spec.provider is unset or names member. While a service moves to its
+// consumer's cluster the hub gives the consumer's work both roles but keeps
+// spec.provider on the old provider until the move is acknowledged; the new
+// provider then runs here while the binding stays remote, through
+// spec.provider.endpoint and the credentials copy, as for a consumer-only
+// work.
+func BindsLocally(w *fleetv1alpha1.ServiceWork, member string) bool {
+	p := w.Spec.Provider
+	return hasRole(w, fleetv1alpha1.RoleProvider) && (p == nil || p.Cluster == "" || p.Cluster == member)
 }
 
 // remoteEngine is the engine of a consumer-only work, from spec.service when
