@@ -34,7 +34,11 @@
 // A ServiceWork with role Provider renders the service and its guard rails;
 // role Consumer renders the binding in the consumer namespaces. A co-located
 // service (spec.consumer.cluster is this member) gets one work with both
-// roles, and its credentials never leave the cluster.
+// roles, and its credentials never leave the cluster. While a service moves
+// to its consumer's cluster, that work carries both roles but its
+// spec.provider still names the old provider (BindsLocally is false): the
+// new provider is rendered here and the binding stays remote until the hub
+// switches spec.provider to this member.
 //
 // # Flavours
 //
