@@ -193,6 +193,13 @@ func (p *applyPass) apply(ctx context.Context, o *unstructured.Unstructured) {
 		log := ctrl.LoggerFrom(ctx)
 		if c == claimReadopt || isRetained(live) {
 			log.Info("Adopting a retained object", "object", describe(o), "retainedBy", live.GetAnnotations()[render.AnnotationRetainedBy])
+			if o.GetKind() == "Namespace" {
+				// Its volumes come back with it.
+				if err := p.b.readoptVolumes(ctx, p.w, o.GetName()); err != nil {
+					p.fail(o, err)
+					return
+				}
+			}
 			if err := p.b.readopt(ctx, p.w, live); err != nil {
 				p.fail(o, err)
 				return

@@ -122,8 +122,11 @@
 // fleet.berth.io/retained-service (the ManagedService's "<namespace>/<name>"),
 // retained-engine, retained-by (the work) and retained-at, and does not
 // delete it. It keeps app.kubernetes.io/managed-by=berth, which stays true:
-// berth made the object and a new ManagedService takes it back. What is
-// kept, per flavour:
+// berth made the object and a new ManagedService takes it back. The
+// PersistentVolumeClaims of a retained platform namespace (the StatefulSet
+// controller's or the operator's, never berth's) get the same mark and
+// nothing else, so `kubectl get pvc -A -l fleet.berth.io/retained=true`
+// finds the kept data. What is kept, per flavour:
 //
 //   - BuiltIn: the StatefulSet (still running), its PersistentVolumeClaims
 //     (the StatefulSet controller's, never berth's), the generated
@@ -153,7 +156,8 @@
 // retained object whose retained-service annotation names it and whose
 // retained-engine matches its engine, removes the retained mark, sets its
 // own servicework label, applies it and takes it into its record (the
-// namespace's owner annotation then names the new ManagedService). The
+// namespace's owner annotation then names the new ManagedService); the
+// volumes in the namespace lose their retained mark. The
 // flavour recorded on the namespace pins the flavour, the generated Secret
 // keeps its password (it is create-only) and the operators keep the
 // credentials Secrets they find, so the new service opens the old data. A

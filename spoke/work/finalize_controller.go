@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -109,7 +110,7 @@ func (r *FinalizeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 			fmt.Sprintf("%d object(s) still being deleted: %s", len(remaining), strings.Join(names, ", ")))
 		result.RequeueAfter = finalizeRecheck
 	} else {
-		volumes, err := r.retainedVolumes(ctx, w, st.Objects)
+		volumes, err := r.retainedVolumes(ctx, w, st.Objects, now)
 		if err != nil {
 			return ctrl.Result{}, err
 		}
@@ -142,10 +143,12 @@ func (r *FinalizeReconciler) unpublish(ctx context.Context, w *fleetv1alpha1.Ser
 	return nil
 }
 
-// retainedVolumes reports the PersistentVolumeClaims of a retained platform
-// namespace: made by the StatefulSet controller or the operator, never by
-// berth, and kept with the engine resource that uses them.
-func (r *FinalizeReconciler) retainedVolumes(ctx context.Context, w *fleetv1alpha1.ServiceWork, results []fleetv1alpha1.ObjectResult) ([]fleetv1alpha1.ObjectResult, error) {
+// retainedVolumes marks and reports the PersistentVolumeClaims of a retained
+// platform namespace: made by the StatefulSet controller or the operator,
+// never by berth, and kept with the engine that uses them. They get the
+// retained mark (a label and annotations, nothing else changes) so that
+// `kubectl get pvc -l fleet.berth.io/retained=true` finds the kept data.
+func (r *FinalizeReconciler) retainedVolumes(ctx context.Context, w *fleetv1alpha1.ServiceWork, results []fleetv1alpha1.ObjectResult, now time.Time) ([]fleetv1alpha1.ObjectResult, error) {
 	pns := render.PlatformNamespace(w.Spec.ServiceRef)
 	retained := slices.ContainsFunc(results, func(o fleetv1alpha1.ObjectResult) bool {
 		return o.Result == resultRetained && (o.Namespace == pns || o.Kind == "Namespace" && o.Name == pns)
@@ -153,18 +156,26 @@ func (r *FinalizeReconciler) retainedVolumes(ctx context.Context, w *fleetv1alph
 	if !retained {
 		return nil, nil
 	}
-	pvcs := &corev1.PersistentVolumeClaimList{}
+	pvcs := &unstructured.UnstructuredList{}
+	pvcs.SetGroupVersionKind(gvkPVC.GroupVersion().WithKind("PersistentVolumeClaimList"))
 	if err := r.MemberReader.List(ctx, pvcs, client.InNamespace(pns)); err != nil {
 		return nil, fmt.Errorf("listing the retained volumes: %w", err)
 	}
 	var out []fleetv1alpha1.ObjectResult
-	for _, pvc := range pvcs.Items {
+	for i := range pvcs.Items {
+		pvc := &pvcs.Items[i]
+		pvc.SetGroupVersionKind(gvkPVC)
 		if slices.ContainsFunc(results, func(o fleetv1alpha1.ObjectResult) bool {
-			return o.Kind == "PersistentVolumeClaim" && o.Namespace == pns && o.Name == pvc.Name
-		}) {
+			return o.Kind == "PersistentVolumeClaim" && o.Namespace == pns && o.Name == pvc.GetName()
+		}) || pvc.GetDeletionTimestamp() != nil {
 			continue
 		}
-		out = append(out, result(gvkPVC, pns, pvc.Name, resultRetained, "volume kept with the retained engine (not created by berth, not labelled)"))
+		if !isRetained(pvc) {
+			if err := r.markRetained(ctx, w, pvc, now); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, result(gvkPVC, pns, pvc.GetName(), resultRetained, "volume of the retained engine (not created by berth), labelled "+fleetv1alpha1.LabelRetained+"=true"))
 	}
 	return out, nil
 }

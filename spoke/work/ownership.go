@@ -115,6 +115,17 @@ var retainedAnnotations = []string{
 // notes when, by which work and for which ManagedService. The UID in the
 // patch makes it fail on an object recreated meanwhile.
 func (b *base) orphan(ctx context.Context, w *fleetv1alpha1.ServiceWork, live *unstructured.Unstructured, now time.Time) error {
+	patch := map[string]any{"metadata": map[string]any{
+		"uid":         string(live.GetUID()),
+		"labels":      map[string]any{fleetv1alpha1.LabelServiceWork: nil, fleetv1alpha1.LabelRetained: "true"},
+		"annotations": retainedMarks(w, now),
+	}}
+	return b.mergePatch(ctx, live, patch, "marking %s retained")
+}
+
+// retainedMarks are the labels and annotations of the retained mark of
+// work w.
+func retainedMarks(w *fleetv1alpha1.ServiceWork, now time.Time) map[string]any {
 	annotations := map[string]any{
 		render.AnnotationRetainedService: render.ServiceKey(w.Spec.ServiceRef),
 		render.AnnotationRetainedBy:      w.Namespace + "/" + w.Name,
@@ -123,12 +134,53 @@ func (b *base) orphan(ctx context.Context, w *fleetv1alpha1.ServiceWork, live *u
 	if w.Spec.Service != nil {
 		annotations[render.AnnotationRetainedEngine] = string(w.Spec.Service.Engine)
 	}
+	return annotations
+}
+
+// markRetained puts the retained mark on an object berth did not create
+// and does not own (a volume of a retained engine), changing nothing else.
+func (b *base) markRetained(ctx context.Context, w *fleetv1alpha1.ServiceWork, live *unstructured.Unstructured, now time.Time) error {
 	patch := map[string]any{"metadata": map[string]any{
 		"uid":         string(live.GetUID()),
-		"labels":      map[string]any{fleetv1alpha1.LabelServiceWork: nil, fleetv1alpha1.LabelRetained: "true"},
-		"annotations": annotations,
+		"labels":      map[string]any{fleetv1alpha1.LabelRetained: "true"},
+		"annotations": retainedMarks(w, now),
 	}}
 	return b.mergePatch(ctx, live, patch, "marking %s retained")
+}
+
+// unmarkRetained removes the retained mark from an object berth did not
+// create.
+func (b *base) unmarkRetained(ctx context.Context, live *unstructured.Unstructured) error {
+	annotations := map[string]any{}
+	for _, a := range retainedAnnotations {
+		annotations[a] = nil
+	}
+	patch := map[string]any{"metadata": map[string]any{
+		"uid":         string(live.GetUID()),
+		"labels":      map[string]any{fleetv1alpha1.LabelRetained: nil},
+		"annotations": annotations,
+	}}
+	return b.mergePatch(ctx, live, patch, "removing the retained mark of %s")
+}
+
+// readoptVolumes removes the retained mark from the volumes in a platform
+// namespace that work w takes back.
+func (b *base) readoptVolumes(ctx context.Context, w *fleetv1alpha1.ServiceWork, namespace string) error {
+	pvcs := &unstructured.UnstructuredList{}
+	pvcs.SetGroupVersionKind(gvkPVC.GroupVersion().WithKind("PersistentVolumeClaimList"))
+	if err := b.MemberReader.List(ctx, pvcs, client.InNamespace(namespace), client.MatchingLabels{fleetv1alpha1.LabelRetained: "true"}); err != nil {
+		return fmt.Errorf("listing the retained volumes: %w", err)
+	}
+	for i := range pvcs.Items {
+		pvc := &pvcs.Items[i]
+		pvc.SetGroupVersionKind(gvkPVC)
+		if retainedFor(w, pvc) {
+			if err := b.unmarkRetained(ctx, pvc); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // readopt takes a retained object back for work w: it removes the retained

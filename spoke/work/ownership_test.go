@@ -303,6 +303,16 @@ func TestRetainOrphansTheEngineOfEachFlavour(t *testing.T) {
 			g.Eventually(exists(sts), timeout, interval).Should(BeTrue())
 			g.Eventually(exists(secret), timeout, interval).Should(BeTrue())
 			password := string(secret.Data["password"])
+			// A volume, as the StatefulSet controller makes them (envtest
+			// has none).
+			pvc := &corev1.PersistentVolumeClaim{
+				ObjectMeta: metav1.ObjectMeta{Namespace: pns, Name: "data-" + tc.statefulS(name) + "-0"},
+				Spec: corev1.PersistentVolumeClaimSpec{
+					AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+					Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
+				},
+			}
+			g.Expect(k8sClient.Create(ctx, pvc)).To(Succeed())
 
 			g.Expect(k8sClient.Delete(ctx, getWork(g, key))).To(Succeed())
 			g.Eventually(workCondition(key, fleetv1alpha1.ConditionRemoved), timeout, interval).Should(Equal(metav1.ConditionTrue))
@@ -322,6 +332,9 @@ func TestRetainOrphansTheEngineOfEachFlavour(t *testing.T) {
 			}, 2*time.Second, 200*time.Millisecond).Should(Succeed())
 			g.Expect(k8sClient.Get(ctx, client.ObjectKey{Name: pns}, ns)).To(Succeed())
 			expectRetained(g, ns, w)
+			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(pvc), pvc)).To(Succeed())
+			expectRetained(g, pvc, w)
+			g.Expect(got.Status.Objects).To(ContainElement(And(HaveField("Kind", "PersistentVolumeClaim"), HaveField("Name", pvc.Name), HaveField("Result", "Retained"))))
 
 			// The hub lets the work go; a new ManagedService of the same
 			// namespace and name (a new UID) takes everything back.
@@ -337,6 +350,8 @@ func TestRetainOrphansTheEngineOfEachFlavour(t *testing.T) {
 			g.Expect(cur.GetAnnotations()).NotTo(HaveKey(render.AnnotationRetainedBy))
 			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(secret), secret)).To(Succeed())
 			g.Expect(string(secret.Data["password"])).To(Equal(password), "the same credentials")
+			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(pvc), pvc)).To(Succeed())
+			g.Expect(pvc.Labels).NotTo(HaveKey(fleetv1alpha1.LabelRetained), "the volume is in use again")
 			entries := record(g, again)
 			g.Expect(entries).To(ContainElement(And(HaveField("Kind", engine.GetKind()), HaveField("UID", engineUID))))
 
