@@ -86,6 +86,30 @@ func TestPlatformNamespace(t *testing.T) {
 	g.Expect(PlatformNamespace(long)).To(Equal(a), "the name is deterministic")
 }
 
+func TestServiceOwnerMatches(t *testing.T) {
+	ref := fleetv1alpha1.ServiceReference{Namespace: "shop", Name: "db", UID: "u1"}
+	testCases := []struct {
+		value string
+		ref   fleetv1alpha1.ServiceReference
+		want  bool
+	}{
+		{value: ServiceOwnerValue(ref), ref: ref, want: true},
+		{value: "shop/db/", ref: ref, want: true},
+		{value: "shop/db/u1", ref: fleetv1alpha1.ServiceReference{Namespace: "shop", Name: "db"}, want: true},
+		{value: "shop/db/u0", ref: ref, want: false},
+		{value: "shop-orders/db/u1", ref: ref, want: false},
+		{value: "shop/dbx/u1", ref: ref, want: false},
+		{value: "shop/db", ref: ref, want: false},
+		{value: "", ref: ref, want: false},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.value, func(t *testing.T) {
+			g := NewWithT(t)
+			g.Expect(ServiceOwnerMatches(tc.value, tc.ref)).To(Equal(tc.want))
+		})
+	}
+}
+
 func TestWorkLabelValue(t *testing.T) {
 	g := NewWithT(t)
 	w := newWork(fleetv1alpha1.EngineRedis).build()
@@ -207,6 +231,8 @@ func TestEveryObjectIsLabelledAndOrdered(t *testing.T) {
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(res.Objects).NotTo(BeEmpty())
 			g.Expect(res.Objects[0].GetKind()).To(Equal("Namespace"), "the namespace is applied first")
+			g.Expect(res.Objects[0].GetAnnotations()).To(HaveKeyWithValue(AnnotationServiceOwner, ServiceOwnerValue(renderCaseWork(tc).Spec.ServiceRef)),
+				"the platform namespace names its ManagedService")
 			seen := map[string]bool{}
 			for _, o := range res.Objects {
 				id := o.GetAPIVersion() + "/" + o.GetKind() + "/" + o.GetNamespace() + "/" + o.GetName()
