@@ -68,7 +68,7 @@ func (b *base) getLive(ctx context.Context, gvk schema.GroupVersionKind, namespa
 	case apierrors.IsNotFound(err):
 		return nil, nil
 	case meta.IsNoMatchError(err):
-		return nil, fmt.Errorf("kind %s is not served by this cluster", gvk)
+		return nil, fmt.Errorf("kind %s is not served by this cluster: %w", gvk, err)
 	case err != nil:
 		return nil, err
 	}
@@ -285,6 +285,10 @@ func (p *applyPass) prune(ctx context.Context, desired []*unstructured.Unstructu
 // write, so that a pass whose status write failed can be repeated.
 func (b *base) release(ctx context.Context, w *fleetv1alpha1.ServiceWork, e Entry, keep bool, now time.Time) (*fleetv1alpha1.ObjectResult, bool, error) {
 	live, err := b.getLive(ctx, e.GVK(), e.Namespace, e.Name)
+	if meta.IsNoMatchError(err) {
+		// The kind's CRD was removed, and with it every object of it.
+		live, err = nil, nil
+	}
 	if err != nil {
 		return nil, true, err
 	}
