@@ -97,8 +97,6 @@ func stripForeignSecretData(in any) (any, error) {
 		return in, nil
 	}
 	s.Data, s.StringData = nil, nil
-	if _, ok := s.Annotations[lastApplied]; ok {
-		delete(s.Annotations, lastApplied)
-	}
+	delete(s.Annotations, lastApplied)
 	return s, nil
 }

@@ -343,7 +343,7 @@ func debianVersion(pkg string) (string, error) {
 			return strings.TrimPrefix(line, "Version: "), nil
 		}
 	}
-	return "", fmt.Errorf("Debian package %s is not installed (apt-get install %s)", pkg, pkg)
+	return "", fmt.Errorf("the Debian package %s is not installed (apt-get install %s)", pkg, pkg)
 }
 
 // gitHead is the commit and its time, so builds of one commit match; the
