@@ -23,12 +23,27 @@
 //   - propagation.Reconciler: the ServiceWorks of placed services and the
 //     Propagated/Ready status aggregated from them;
 //   - a runnable that installs the manual-join policy (join.EnsurePolicy)
-//     and deletes expired bootstrap identities every ten minutes.
+//     and deletes expired bootstrap identities every ten minutes;
+//   - StateMetrics: berth_managed_service_ready and berth_service_works,
+//     computed from the cache when scraped, which the Helm chart's
+//     PrometheusRule and dashboard use.
+//
+// # Cache
+//
+// CacheOptions bound the manager's informers to what the hub reads, so
+// that its memory follows the fleet and not the management cluster: no
+// managedFields anywhere; ConfigMaps and RBAC objects only with label
+// fleet.berth.io/member (the hub's own); Secrets all, for the Cluster API
+// kubeconfig Secrets read by name, but with the data kept only for berth's
+// and Cluster API's.
 //
 // # Spoke-facing address
 //
 // Spokes reach the hub at Options.HubServer with Options.HubCAFile. Both
 // default to what the hub itself uses to reach its apiserver, which is right
 // for a local fleet; in a real fleet set them to the externally reachable
-// URL and its CA.
+// URL and its CA. A hub that runs in a cluster and installs spokes refuses
+// to start without --hub-server: the in-cluster Service address it would
+// hand them is unreachable from members. Options.SpokeExposureSourceCIDRs
+// (--spoke-exposure-source-cidr) are passed to every installed spoke.
 package hub
