@@ -20,8 +20,10 @@
 //     Options.PlacementConfig (--placement-config) and
 //     Options.PlacementRegistry (out-of-tree plugins), and the Accepted
 //     condition of each PlacementPolicy;
-//   - propagation.Reconciler: the ServiceWorks of placed services and the
-//     Propagated/Ready status aggregated from them;
+//   - propagation.Reconciler: the ServiceWorks of placed services, explicit
+//     moves between clusters (the old provider stays until the new one is
+//     Available and fleet.berth.io/accept-move names it), and the
+//     Propagated/Ready/Moving status aggregated from them;
 //   - a runnable that installs the manual-join policy (join.EnsurePolicy)
 //     and deletes expired bootstrap identities every ten minutes;
 //   - StateMetrics: berth_managed_service_ready and berth_service_works,
