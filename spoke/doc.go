@@ -5,7 +5,8 @@
 // # Parts
 //
 //   - agent: Options and flags, the two clients, and the wiring. Run starts
-//     everything; Agent.Manager and Agent.Member let other controllers join.
+//     everything, the ServiceWork controllers included; Agent.Manager and
+//     Agent.Member let other controllers join.
 //   - lease: the heartbeat, a Lease named spoke in the member's hub
 //     namespace, renewed every third of its duration.
 //   - inventory: node pools and capabilities of the member cluster, kept
@@ -16,7 +17,10 @@
 //     MemberCluster status (field manager berth-spoke).
 //   - backoff: the capped exponential backoff of every retry towards the hub.
 //   - render and work: turn ServiceWorks into objects in the member cluster
-//     and report on them (see their own documentation).
+//     and report on them. work keeps, in the member, a record of every
+//     object it applied for a work and prunes or deletes only those, with
+//     their UID; deletionPolicy Retain orphans the engine with its data (see
+//     their own documentation).
 //
 // # Two clusters
 //
