@@ -227,7 +227,9 @@ func TestRecreatedObjectIsNotBerths(t *testing.T) {
 // engineCase is one operator flavour: its engine, and the names of its
 // engine resource and of the Secret holding the credentials.
 type engineCase struct {
-	flavour   string
+	flavour string
+	// replicas is the path of the replica count in the resource's spec.
+	replicas  []string
 	engine    fleetv1alpha1.Engine
 	version   string
 	gvk       func() *unstructured.Unstructured
@@ -239,14 +241,14 @@ type engineCase struct {
 
 var engineCases = []engineCase{
 	{
-		flavour: "Zalando", engine: fleetv1alpha1.EnginePostgreSQL, version: "16",
+		flavour: "Zalando", engine: fleetv1alpha1.EnginePostgreSQL, version: "16", replicas: []string{"spec", "numberOfInstances"},
 		gvk:       func() *unstructured.Unstructured { return newUnstructured(render.GVKPostgresql) },
 		resource:  func(n string) string { return "berth-" + n },
 		secret:    func(n string) string { return operators.ZalandoSecretName("app", "berth-"+n) },
 		statefulS: func(n string) string { return "berth-" + n },
 	},
 	{
-		flavour: "Spotahome", engine: fleetv1alpha1.EngineRedis, version: "7.2",
+		flavour: "Spotahome", engine: fleetv1alpha1.EngineRedis, version: "7.2", replicas: []string{"spec", "redis", "replicas"},
 		gvk:       func() *unstructured.Unstructured { return newUnstructured(render.GVKRedisFailover) },
 		resource:  func(n string) string { return n },
 		secret:    func(n string) string { return n + "-credentials" },
@@ -254,7 +256,7 @@ var engineCases = []engineCase{
 		statefulS: func(n string) string { return "rfr-" + n },
 	},
 	{
-		flavour: "RabbitMQOperator", engine: fleetv1alpha1.EngineRabbitMQ, version: "3.13",
+		flavour: "RabbitMQOperator", engine: fleetv1alpha1.EngineRabbitMQ, version: "3.13", replicas: []string{"spec", "replicas"},
 		gvk:       func() *unstructured.Unstructured { return newUnstructured(render.GVKRabbitmqCluster) },
 		resource:  func(n string) string { return n },
 		secret:    func(n string) string { return n + "-default-user" },
@@ -297,6 +299,24 @@ func TestRetainOrphansTheEngineOfEachFlavour(t *testing.T) {
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(np.Spec.Ingress).To(ContainElement(HaveField("From", ContainElement(HaveField("NamespaceSelector.MatchExpressions",
 				ContainElement(HaveField("Values", ContainElement(installation.Namespace))))))), "the operator's namespace is admitted")
+			// Someone scales the engine resource: the spoke's field drifted
+			// and is set back.
+			g.Eventually(func() error {
+				cur := tc.gvk()
+				if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(engine), cur); err != nil {
+					return err
+				}
+				if err := unstructured.SetNestedField(cur.Object, int64(3), tc.replicas...); err != nil {
+					return err
+				}
+				return k8sClient.Update(ctx, cur)
+			}, timeout, interval).Should(Succeed())
+			g.Eventually(func() int64 {
+				cur := tc.gvk()
+				_ = k8sClient.Get(ctx, client.ObjectKeyFromObject(engine), cur)
+				n, _, _ := unstructured.NestedInt64(cur.Object, tc.replicas...)
+				return n
+			}, timeout, interval).Should(Equal(int64(1)), "the drift is undone")
 			// The operator made its StatefulSet and the credentials.
 			sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Namespace: pns, Name: tc.statefulS(name)}}
 			secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: pns, Name: tc.secret(name)}}
