@@ -81,7 +81,7 @@ func (s *service) generatedSecret() (*unstructured.Unstructured, error) {
 	name := GeneratedSecretName(s.ref)
 	sec := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: name.Name, Namespace: name.Namespace,
+			Name: name.Name, Namespace: s.namespace,
 			Annotations: map[string]string{AnnotationCreateOnly: "true", AnnotationKeepOnRetain: "true"},
 		},
 		Type: corev1.SecretTypeOpaque,

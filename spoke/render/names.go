@@ -45,6 +45,15 @@ func PlatformNamespace(ref fleetv1alpha1.ServiceReference) string {
 	return prefix + suffix
 }
 
+// LegacyPlatformNamespace is the platform namespace older spokes used:
+// berth-<namespace>-<name>, cut to 54 characters and suffixed with "-" and
+// the hash of "<namespace>/<name>" when longer than 63. A spoke keeps using
+// it for a service whose data already lives there (see
+// Inputs.PlatformNamespace); new services never get it.
+func LegacyPlatformNamespace(ref fleetv1alpha1.ServiceReference) string {
+	return fitName("berth-"+ref.Namespace+"-"+ref.Name, ref.Namespace+"/"+ref.Name)
+}
+
 // ServiceOwnerValue is the value of AnnotationServiceOwner for a
 // ManagedService: "<namespace>/<name>/<uid>" (the UID may be empty).
 func ServiceOwnerValue(ref fleetv1alpha1.ServiceReference) string {
@@ -92,6 +101,8 @@ func ExposureServiceName(ref fleetv1alpha1.ServiceReference) string { return ref
 // GeneratedSecretName is the Secret the renderer generates credentials into
 // (built-in flavour, and the Spotahome auth Secret), in the platform
 // namespace. Read it and pass its data as Inputs.GeneratedCredentials.
+// The namespace is PlatformNamespace; a service kept in its
+// LegacyPlatformNamespace has the Secret there, under the same name.
 func GeneratedSecretName(ref fleetv1alpha1.ServiceReference) types.NamespacedName {
 	return types.NamespacedName{Namespace: PlatformNamespace(ref), Name: ref.Name + "-credentials"}
 }

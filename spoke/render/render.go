@@ -73,6 +73,12 @@ func newService(in *Inputs) (*service, error) {
 		return nil, err
 	}
 	s.namespace = PlatformNamespace(s.ref)
+	if in.PlatformNamespace != "" && in.PlatformNamespace != s.namespace {
+		if legacy := LegacyPlatformNamespace(s.ref); in.PlatformNamespace != legacy {
+			return nil, fmt.Errorf("inputs.platformNamespace %q: must be empty, %q or the legacy %q", in.PlatformNamespace, s.namespace, legacy)
+		}
+		s.namespace = in.PlatformNamespace
+	}
 	if err := validateConsumer(w.Spec.Consumer); err != nil {
 		return nil, err
 	}

@@ -141,6 +141,13 @@ type Inputs struct {
 	NodeAddress string
 	// ClusterDomain of this cluster; defaults to cluster.local.
 	ClusterDomain string
+	// PlatformNamespace overrides PlatformNamespace(ref) as the namespace of
+	// the provider's objects (guard rails, engine, generated Secret,
+	// exposure) and the target of a co-located binding. Only
+	// LegacyPlatformNamespace(ref) is accepted: a spoke sets it when the
+	// service's data already lives in the namespace an older spoke created.
+	// Empty uses PlatformNamespace(ref).
+	PlatformNamespace string
 	// GeneratedCredentials is the data of the live generated credentials
 	// Secret (see GeneratedSecretName), when it exists. The renderer reuses
 	// it so that a password is generated exactly once.

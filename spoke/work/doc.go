@@ -55,6 +55,15 @@
 // stops: Applied=False and Conflict=True with reason NamespaceConflict, and
 // nothing is applied, pruned or deleted anywhere.
 //
+// A service an older spoke created lives in render.LegacyPlatformNamespace
+// (berth-<namespace>-<name>, no hash). While the hashed namespace does not
+// exist and the legacy one carries this work's fleet.berth.io/servicework
+// label, fleet.berth.io/platform-owned=true and the flavour annotation, the
+// work keeps it (render.Inputs.PlatformNamespace): its objects, generated
+// Secret, flavour and binding stay there, and it gets the owner annotation,
+// so the consumers keep their data. A legacy namespace labelled for another
+// work is never used.
+//
 // # Cache and drift
 //
 // Everything is read from the member cache (MemberCacheOptions: objects

@@ -149,7 +149,11 @@ func (r *FinalizeReconciler) unpublish(ctx context.Context, w *fleetv1alpha1.Ser
 // retained mark (a label and annotations, nothing else changes) so that
 // `kubectl get pvc -l fleet.berth.io/retained=true` finds the kept data.
 func (r *FinalizeReconciler) retainedVolumes(ctx context.Context, w *fleetv1alpha1.ServiceWork, results []fleetv1alpha1.ObjectResult, now time.Time) ([]fleetv1alpha1.ObjectResult, error) {
-	pns := render.PlatformNamespace(w.Spec.ServiceRef)
+	pns, legacy := render.PlatformNamespace(w.Spec.ServiceRef), render.LegacyPlatformNamespace(w.Spec.ServiceRef)
+	if slices.ContainsFunc(results, func(o fleetv1alpha1.ObjectResult) bool { return o.Kind == "Namespace" && o.Name == legacy }) {
+		// The work kept its data in the legacy platform namespace.
+		pns = legacy
+	}
 	retained := slices.ContainsFunc(results, func(o fleetv1alpha1.ObjectResult) bool {
 		return o.Result == resultRetained && (o.Namespace == pns || o.Kind == "Namespace" && o.Name == pns)
 	})

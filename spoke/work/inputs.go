@@ -88,14 +88,21 @@ func (b *base) inputs(ctx context.Context, w *fleetv1alpha1.ServiceWork) (render
 	}
 	// The namespace may be retained (unlabelled, so not in the cache):
 	// its flavour still pins the service's.
-	ns, err := b.getLive(ctx, gvkNamespace, "", render.PlatformNamespace(w.Spec.ServiceRef))
+	ns, err := b.platformNamespace(ctx, w)
 	if err != nil {
-		return in, fmt.Errorf("reading the platform namespace: %w", err)
+		return in, err
 	}
-	if ns != nil && (render.ServiceOwnerMatches(ns.GetAnnotations()[render.AnnotationServiceOwner], w.Spec.ServiceRef) || retainedFor(w, ns)) {
+	if ns != nil && ns.GetName() == render.LegacyPlatformNamespace(w.Spec.ServiceRef) {
+		in.PlatformNamespace = ns.GetName()
+	}
+	if ns != nil && (render.ServiceOwnerMatches(ns.GetAnnotations()[render.AnnotationServiceOwner], w.Spec.ServiceRef) ||
+		retainedFor(w, ns) || legacyNamespaceOf(w, ns)) {
 		in.Flavour = render.Flavour(ns.GetAnnotations()[render.AnnotationFlavour])
 	}
 	key := render.GeneratedSecretName(w.Spec.ServiceRef)
+	if in.PlatformNamespace != "" {
+		key.Namespace = in.PlatformNamespace
+	}
 	sec := newObject(gvkSecret)
 	switch err := b.memberCache.Get(ctx, key, sec); {
 	case err == nil:
@@ -104,6 +111,46 @@ func (b *base) inputs(ctx context.Context, w *fleetv1alpha1.ServiceWork) (render
 		return in, fmt.Errorf("reading generated credentials %s: %w", key, err)
 	}
 	return in, nil
+}
+
+// platformNamespace reads the live platform Namespace of a provider work,
+// nil when it does not exist yet. That is render.PlatformNamespace, unless
+// it does not exist and render.LegacyPlatformNamespace, the namespace older
+// spokes created, does and was made by berth for this very work (see
+// legacyNamespaceOf): the data there is kept in use rather than left behind
+// for a new, empty namespace.
+func (b *base) platformNamespace(ctx context.Context, w *fleetv1alpha1.ServiceWork) (*unstructured.Unstructured, error) {
+	name := render.PlatformNamespace(w.Spec.ServiceRef)
+	ns, err := b.getLive(ctx, gvkNamespace, "", name)
+	if err != nil {
+		return nil, fmt.Errorf("reading the platform namespace %s: %w", name, err)
+	}
+	legacy := render.LegacyPlatformNamespace(w.Spec.ServiceRef)
+	if ns != nil || legacy == name {
+		return ns, nil
+	}
+	old, err := b.getLive(ctx, gvkNamespace, "", legacy)
+	if err != nil {
+		return nil, fmt.Errorf("reading the legacy platform namespace %s: %w", legacy, err)
+	}
+	if old != nil && legacyNamespaceOf(w, old) {
+		return old, nil
+	}
+	return nil, nil
+}
+
+// legacyNamespaceOf reports whether ns is the legacy platform namespace an
+// older spoke created for w: named render.LegacyPlatformNamespace, labelled
+// with w's fleet.berth.io/servicework and fleet.berth.io/platform-owned=true,
+// and carrying the flavour annotation it stamped on every platform
+// Namespace. A namespace of another work, or one berth did not create, never
+// qualifies.
+func legacyNamespaceOf(w *fleetv1alpha1.ServiceWork, ns *unstructured.Unstructured) bool {
+	labels := ns.GetLabels()
+	return ns.GetName() == render.LegacyPlatformNamespace(w.Spec.ServiceRef) &&
+		labels[fleetv1alpha1.LabelServiceWork] == render.WorkLabelValue(w) &&
+		labels[render.LabelPlatformOwned] == "true" &&
+		ns.GetAnnotations()[render.AnnotationFlavour] != ""
 }
 
 // secretData decodes the data of an unstructured Secret.

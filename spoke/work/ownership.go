@@ -50,6 +50,9 @@ func claimOf(w *fleetv1alpha1.ServiceWork, desired, live *unstructured.Unstructu
 		switch owner := live.GetAnnotations()[render.AnnotationServiceOwner]; {
 		case retainedFor(w, live):
 			return claimReadopt, ""
+		case owner == "" && legacyNamespaceOf(w, live):
+			// An older spoke made it for this work and set no owner.
+			return claimAdopt, ""
 		case owner == "":
 			return claimConflict, "exists and was not created by berth for this service"
 		case !render.ServiceOwnerMatches(owner, w.Spec.ServiceRef):
@@ -224,8 +227,16 @@ func (b *base) mergePatch(ctx context.Context, live *unstructured.Unstructured, 
 // NetworkPolicy replaced by a CiliumNetworkPolicy) is deleted.
 func retainSet(w *fleetv1alpha1.ServiceWork, leaving []Entry) map[string]bool {
 	ref := w.Spec.ServiceRef
-	pns := render.PlatformNamespace(ref)
+	// Entries in the legacy platform namespace are in the record only when
+	// the work kept its data there (see legacyNamespaceOf).
+	pns, legacy := render.PlatformNamespace(ref), render.LegacyPlatformNamespace(ref)
+	for _, e := range leaving {
+		if !e.Shared && e.Namespace == legacy || e.Kind == "Namespace" && e.Group == "" && e.Name == legacy {
+			pns = legacy
+		}
+	}
 	generated := render.GeneratedSecretName(ref)
+	generated.Namespace = pns
 	keep := map[string]bool{}
 	engineLeaves := false
 	for _, e := range leaving {
