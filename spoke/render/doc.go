@@ -77,8 +77,10 @@
 // # Naming
 //
 // Provider objects live in the platform namespace PlatformNamespace,
-// "berth-<namespace>-<name>" of the ManagedService, cut to 54 characters and
-// suffixed with a hash when longer than 63. Every rendered object carries
+// "berth-<namespace>-<name>-<hash>" of the ManagedService (the readable part
+// cut so the whole fits in 63 characters), or in the one Inputs.PlatformNamespace
+// names: LegacyPlatformNamespace, the unhashed name older spokes used, for a
+// service whose data already lives there. Every rendered object carries
 // fleet.berth.io/servicework=<work namespace>.<work name> (hashed the same
 // way past 63 characters) and app.kubernetes.io/managed-by=berth; provider
 // objects also carry fleet.berth.io/platform-owned=true. The PriorityClass
