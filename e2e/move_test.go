@@ -110,9 +110,13 @@ func TestMoveWaitsForTargetAndAcknowledgement(t *testing.T) {
 	g.Consistently(func() string { return providerOfConsumer(g, ms) }, 10*time.Second, poll).Should(Equal("workload-1"))
 	g.Expect(movingCondition(g, ms).Reason).To(Equal(fleetv1alpha1.ReasonMoveWaitingForAcknowledgement))
 	expectData(g, "workload-1", data)
-	binding := &corev1.Secret{}
-	g.Expect(env.Members["workload-1"].Client.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "move-db-credentials"}, binding)).To(Succeed())
-	oldHost := string(binding.Data["host"])
+	// The app's Service is still the local alias of the old provider.
+	bindingType := func() corev1.ServiceType {
+		svc := &corev1.Service{}
+		g.Expect(env.Members["workload-1"].Client.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "move-db"}, svc)).To(Succeed())
+		return svc.Spec.Type
+	}
+	g.Expect(bindingType()).To(Equal(corev1.ServiceTypeExternalName))
 
 	ackAt := time.Now()
 	ack("services-1")
@@ -126,11 +130,11 @@ func TestMoveWaitsForTargetAndAcknowledgement(t *testing.T) {
 	t.Logf("Move completed %s after the acknowledgement", time.Since(ackAt).Round(100*time.Millisecond))
 	g.Expect(providerOfConsumer(g, ms)).To(Equal("services-1"))
 	waitReady(t, g, ms)
-	// The app's Secret now points elsewhere; the old volumes are retained.
-	g.Eventually(func() string {
-		_ = env.Members["workload-1"].Client.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "move-db-credentials"}, binding)
-		return string(binding.Data["host"])
-	}, readyTimeout, poll).ShouldNot(Equal(oldHost))
+	// The app's Service (same name) now leads to the remote provider: a
+	// selector-less Service with an EndpointSlice instead of the local
+	// alias. The old volumes are retained.
+	g.Eventually(bindingType, readyTimeout, poll).ShouldNot(Equal(corev1.ServiceTypeExternalName))
+	expectBinding(g, "workload-1", "shop", "move-db")
 	expectData(g, "workload-1", data)
 	got := &fleetv1alpha1.ManagedService{}
 	g.Expect(env.Hub.Get(ctx, client.ObjectKeyFromObject(ms), got)).To(Succeed())

@@ -87,12 +87,24 @@ func TestQuietFleet(t *testing.T) {
 		served := after.since(before[m])
 		writes := served.writes()
 		heartbeats := served.filter(func(k requestKey) bool { return mutating(k.Verb) && heartbeat(k) })
-		t.Logf("%s over %s at rest: %.0f requests, %.0f heartbeat writes, %.0f other writes for %d works: %s",
-			m, quietWindow, served.total(), heartbeats.total(), writes.total(), works[m], writes)
+		kube := served.filter(func(k requestKey) bool { return mutating(k.Verb) && kubernetesOwn(k) })
+		t.Logf("%s over %s at rest: %.0f requests, %.0f heartbeat writes, %.0f Endpoints writes by kube-controller-manager, %.0f other writes for %d works: %s",
+			m, quietWindow, served.total(), heartbeats.total(), kube.total(), writes.total(), works[m], writes)
 		verdicts[m] = verdict{
 			writes:  writes,
 			deletes: writes.filter(func(k requestKey) bool { return k.Verb == "DELETE" || k.Verb == "DELETECOLLECTION" }),
 			fleet:   writes.filter(func(k requestKey) bool { return k.Group == fleetv1alpha1.GroupVersion.Group }),
+		}
+	}
+	// Who last wrote each MemberCluster's status, and when: names the
+	// writer when the hub's budget is exceeded.
+	mcs := &fleetv1alpha1.MemberClusterList{}
+	g.Expect(env.Hub.List(ctx, mcs)).To(Succeed())
+	for _, mc := range mcs.Items {
+		for _, f := range mc.ManagedFields {
+			if f.Subresource == "status" && f.Time != nil && time.Since(f.Time.Time) < quietWindow {
+				t.Logf("MemberCluster %s status written at rest by %s (%s) at %s", mc.Name, f.Manager, f.Operation, f.Time.UTC().Format(time.RFC3339))
+			}
 		}
 	}
 	for _, m := range allMembers {

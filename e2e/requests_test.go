@@ -54,6 +54,14 @@ func heartbeat(k requestKey) bool {
 	return k.Resource == "leases" || k.Resource == "nodes" && k.Subresource == "status"
 }
 
+// kubernetesOwn reports whether a series is written only by Kubernetes'
+// own controllers: core Endpoints, which kube-controller-manager's
+// endpoints controller maintains. berth writes EndpointSlices, never
+// Endpoints.
+func kubernetesOwn(k requestKey) bool {
+	return k.Group == "" && k.Resource == "endpoints"
+}
+
 // scrapeRequests reads apiserver_request_total from the apiserver of member.
 func scrapeRequests(ctx context.Context, member string) (requestCounts, error) {
 	cfg, err := clientcmd.BuildConfigFromFlags("", env.Members[member].KubeconfigPath)
@@ -104,7 +112,7 @@ func (after requestCounts) since(before requestCounts) requestCounts {
 func (c requestCounts) writes() requestCounts {
 	out := requestCounts{}
 	for k, v := range c {
-		if mutating(k.Verb) && !heartbeat(k) {
+		if mutating(k.Verb) && !heartbeat(k) && !kubernetesOwn(k) {
 			out[k] = v
 		}
 	}
