@@ -45,7 +45,9 @@
 //     far beyond the jitter of a steady link and far below what changes a
 //     placement between "same zone" and "another region"; 100µs keeps
 //     sub-millisecond links inside one data centre from flapping on
-//     scheduling noise;
+//     scheduling noise; a p99 must move by more than max(20%, 1ms)
+//     (DefaultLatencyTailFloor), because the tail of a small sample swings
+//     by hundreds of microseconds with the machine's load alone;
 //   - the oldest published figure is 30 minutes old
 //     (DefaultLatencyMaxAge), so measuredAt never lies by more than that.
 //

@@ -16,6 +16,12 @@ const (
 	// DefaultLatencyFloor is the least absolute move worth a write: below
 	// it, round trips inside one data centre are scheduling noise.
 	DefaultLatencyFloor = 100 * time.Microsecond
+	// DefaultLatencyTailFloor is the least absolute move of a p99 worth a
+	// write. The tail of a small probe sample swings by hundreds of
+	// microseconds with the load of the machine alone (seen on the local
+	// fleet: every spoke rewrote its status every few seconds at rest with
+	// the p50 floor), while placement's latency limits are milliseconds.
+	DefaultLatencyTailFloor = time.Millisecond
 	// DefaultLatencyMaxAge is the age after which published figures are
 	// replaced by the current ones even when they did not move.
 	DefaultLatencyMaxAge = 30 * time.Minute
@@ -27,8 +33,10 @@ type LatencyPolicy struct {
 	// Relative move of a peer's p50 or p99, as a fraction of the published
 	// value, that is material.
 	Relative float64
-	// Floor is the least absolute move that is material.
+	// Floor is the least absolute move of a p50 that is material.
 	Floor time.Duration
+	// TailFloor is the least absolute move of a p99 that is material.
+	TailFloor time.Duration
 	// MaxAge replaces published figures older than this (by their oldest
 	// MeasuredAt) with the current ones.
 	MaxAge time.Duration
@@ -40,6 +48,9 @@ func (p LatencyPolicy) withDefaults() LatencyPolicy {
 	}
 	if p.Floor <= 0 {
 		p.Floor = DefaultLatencyFloor
+	}
+	if p.TailFloor <= 0 {
+		p.TailFloor = DefaultLatencyTailFloor
 	}
 	if p.MaxAge <= 0 {
 		p.MaxAge = DefaultLatencyMaxAge
@@ -63,7 +74,7 @@ func (p LatencyPolicy) Stable(published, next []fleetv1alpha1.PeerLatency, now t
 	for i := range next {
 		old, cur := published[i], next[i]
 		if old.Peer != cur.Peer ||
-			p.moved(old.P50.Duration, cur.P50.Duration) || p.moved(old.P99.Duration, cur.P99.Duration) ||
+			p.moved(old.P50.Duration, cur.P50.Duration, p.Floor) || p.moved(old.P99.Duration, cur.P99.Duration, p.TailFloor) ||
 			now.Sub(old.MeasuredAt.Time) >= p.MaxAge {
 			return next
 		}
@@ -72,15 +83,15 @@ func (p LatencyPolicy) Stable(published, next []fleetv1alpha1.PeerLatency, now t
 }
 
 // moved reports whether b differs from a by more than max(Relative x a,
-// Floor).
-func (p LatencyPolicy) moved(a, b time.Duration) bool {
+// floor).
+func (p LatencyPolicy) moved(a, b, floor time.Duration) bool {
 	diff := b - a
 	if diff < 0 {
 		diff = -diff
 	}
 	limit := time.Duration(p.Relative * float64(a))
-	if limit < p.Floor {
-		limit = p.Floor
+	if limit < floor {
+		limit = floor
 	}
 	return diff > limit
 }

@@ -72,6 +72,13 @@ func TestLatencyPolicyStable(t *testing.T) {
 			keep:      true,
 		},
 		{
+			name:      "sub-millisecond links: a p99 swinging by less than 1ms is noise",
+			published: []fleetv1alpha1.PeerLatency{lat("b", 150*us, 300*us, 0)},
+			next:      []fleetv1alpha1.PeerLatency{lat("b", 160*us, 1200*us, time.Minute)},
+			now:       time.Minute,
+			keep:      true,
+		},
+		{
 			name:      "sub-millisecond links: beyond the floor is material",
 			published: []fleetv1alpha1.PeerLatency{lat("b", 150*us, 300*us, 0)},
 			next:      []fleetv1alpha1.PeerLatency{lat("b", 251*us, 300*us, time.Minute)},
