@@ -41,9 +41,9 @@
 //   - the set of peers changed (a peer appeared, or stopped answering long
 //     enough for its samples to expire);
 //   - any peer's p50 or p99 moved by more than max(20% of the published
-//     value, 100µs) (DefaultLatencyRelative, DefaultLatencyFloor): 20% is
+//     value, 1ms) (DefaultLatencyRelative, DefaultLatencyFloor): 20% is
 //     far beyond the jitter of a steady link and far below what changes a
-//     placement between "same zone" and "another region"; 100µs keeps
+//     placement between "same zone" and "another region"; 1ms keeps
 //     sub-millisecond links inside one data centre from flapping on
 //     scheduling noise; a p99 must move by more than max(20%, 1ms)
 //     (DefaultLatencyTailFloor), because the tail of a small sample swings

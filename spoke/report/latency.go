@@ -13,9 +13,12 @@ const (
 	// DefaultLatencyRelative is the relative move of a p50 or p99 that is
 	// worth a status write.
 	DefaultLatencyRelative = 0.2
-	// DefaultLatencyFloor is the least absolute move worth a write: below
-	// it, round trips inside one data centre are scheduling noise.
-	DefaultLatencyFloor = 100 * time.Microsecond
+	// DefaultLatencyFloor is the least absolute move of a p50 worth a
+	// write: below it, round trips inside one data centre are scheduling
+	// noise (seen on the local fleet: loopback p50s swing by more than
+	// 100µs with the machine's load alone), and placement's latency limits
+	// are milliseconds.
+	DefaultLatencyFloor = time.Millisecond
 	// DefaultLatencyTailFloor is the least absolute move of a p99 worth a
 	// write. The tail of a small probe sample swings by hundreds of
 	// microseconds with the load of the machine alone (seen on the local

@@ -65,7 +65,7 @@ func TestLatencyPolicyStable(t *testing.T) {
 			now:       time.Minute,
 		},
 		{
-			name:      "sub-millisecond links: 100µs is the floor, not 20%",
+			name:      "sub-millisecond links: 1ms is the floor, not 20%",
 			published: []fleetv1alpha1.PeerLatency{lat("b", 150*us, 300*us, 0)},
 			next:      []fleetv1alpha1.PeerLatency{lat("b", 240*us, 390*us, time.Minute)},
 			now:       time.Minute,
@@ -81,7 +81,7 @@ func TestLatencyPolicyStable(t *testing.T) {
 		{
 			name:      "sub-millisecond links: beyond the floor is material",
 			published: []fleetv1alpha1.PeerLatency{lat("b", 150*us, 300*us, 0)},
-			next:      []fleetv1alpha1.PeerLatency{lat("b", 251*us, 300*us, time.Minute)},
+			next:      []fleetv1alpha1.PeerLatency{lat("b", 1151*us, 300*us, time.Minute)},
 			now:       time.Minute,
 		},
 		{
@@ -157,7 +157,7 @@ func TestLatencyPolicyQuietOverTime(t *testing.T) {
 	for i := range 120 {
 		at := time.Duration(i) * 30 * time.Second
 		// ±7.5% around 2ms and 400µs, ±40µs around 150µs: never more
-		// than 20% (or 100µs) away from any earlier round.
+		// than 20% (or 1ms) away from any earlier round.
 		j := float64(i%7-3) / 40
 		next := []fleetv1alpha1.PeerLatency{
 			lat("b", time.Duration(float64(2*time.Millisecond)*(1+j)), 4*time.Millisecond, at),
