@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"testing"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	kruntime "k8s.io/apimachinery/pkg/runtime"
@@ -111,4 +112,34 @@ func (e *Envtest) WriteKubeconfig(path, user string) error {
 		return fmt.Errorf("kubeconfig of %s: %w", user, err)
 	}
 	return os.WriteFile(path, data, 0o600)
+}
+
+// RunShortAware is TestMain for a package whose integration tests share one
+// envtest apiserver and skip under -short: it starts envtest into *env
+// (left nil under -short), runs setup on it when setup is not nil, runs m,
+// and stops envtest. It returns the exit code:
+//
+//	func TestMain(m *testing.M) { flag.Parse(); os.Exit(framework.RunShortAware(m, &env, nil)) }
+func RunShortAware(m *testing.M, env **Envtest, setup func(*Envtest) error) int {
+	if testing.Short() {
+		return m.Run()
+	}
+	e, err := StartEnvtest()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "Starting envtest: %v\n", err)
+		return 1
+	}
+	defer func() {
+		if err := e.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "Stopping envtest: %v\n", err)
+		}
+	}()
+	*env = e
+	if setup != nil {
+		if err := setup(e); err != nil {
+			fmt.Fprintf(os.Stderr, "Setting up envtest: %v\n", err)
+			return 1
+		}
+	}
+	return m.Run()
 }

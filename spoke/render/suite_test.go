@@ -24,46 +24,29 @@ var consumerNamespacesForTests = []string{"shop", "billing"}
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	os.Exit(run(m))
+	os.Exit(framework.RunShortAware(m, &env, installTestObjects))
 }
 
-// run starts envtest with berth's CRDs, installs the operator and Cilium CRDs
-// from e2e/framework/operators/crds (InstallCRDs waits until they are established) and the
-// consumer namespaces, then runs the tests.
-func run(m *testing.M) int {
-	if testing.Short() {
-		return m.Run()
-	}
-	var err error
-	env, err = framework.StartEnvtest()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "Starting envtest: %v\n", err)
-		return 1
-	}
-	defer func() {
-		if err := env.Stop(); err != nil {
-			fmt.Fprintf(os.Stderr, "Stopping envtest: %v\n", err)
-		}
-	}()
+// installTestObjects installs the operator and Cilium CRDs from
+// e2e/framework/operators/crds (InstallCRDs waits until they are
+// established) and the consumer namespaces.
+func installTestObjects(env *framework.Envtest) error {
 	crds, err := envtest.InstallCRDs(env.Config, envtest.CRDInstallOptions{
 		Paths:              []string{filepath.Join(framework.RepoRoot(), "e2e", "framework", "operators", "crds")},
 		ErrorIfPathMissing: true,
 	})
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "Installing the test CRDs: %v\n", err)
-		return 1
+		return fmt.Errorf("installing the test CRDs: %w", err)
 	}
 	if len(crds) != 4 {
-		fmt.Fprintf(os.Stderr, "Installed %d test CRDs, want 4\n", len(crds))
-		return 1
+		return fmt.Errorf("installed %d test CRDs, want 4", len(crds))
 	}
 	for _, ns := range consumerNamespacesForTests {
 		if err := env.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-			fmt.Fprintf(os.Stderr, "Creating namespace %s: %v\n", ns, err)
-			return 1
+			return fmt.Errorf("creating namespace %s: %w", ns, err)
 		}
 	}
-	return m.Run()
+	return nil
 }
 
 // needEnvtest skips a test under -short.

@@ -2,7 +2,6 @@ package report
 
 import (
 	"flag"
-	"fmt"
 	"os"
 	"testing"
 
@@ -15,26 +14,7 @@ var env *framework.Envtest
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	os.Exit(run(m))
-}
-
-// run starts envtest, with berth's CRDs, unless -short, then runs the tests.
-func run(m *testing.M) int {
-	if testing.Short() {
-		return m.Run()
-	}
-	var err error
-	env, err = framework.StartEnvtest()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "Starting envtest: %v\n", err)
-		return 1
-	}
-	defer func() {
-		if err := env.Stop(); err != nil {
-			fmt.Fprintf(os.Stderr, "Stopping envtest: %v\n", err)
-		}
-	}()
-	return m.Run()
+	os.Exit(framework.RunShortAware(m, &env, nil))
 }
 
 // needEnvtest skips a test under -short.
