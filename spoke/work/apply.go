@@ -205,7 +205,7 @@ func (p *applyPass) apply(ctx context.Context, o *unstructured.Unstructured) {
 				return
 			}
 			p.applies++
-		} else {
+		} else if !shared {
 			log.Info("Adopting an object labelled for this work but not in its record", "object", describe(o))
 		}
 		if createOnly {
