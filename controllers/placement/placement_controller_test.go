@@ -499,6 +499,13 @@ func TestLostStatusIsRestoredFromTheBinding(t *testing.T) {
 		cur.Spec.Placement.PolicyRef = &fleetv1alpha1.PolicyReference{Name: unique("gone")}
 		return k8s.Update(context.Background(), cur)
 	})).To(Succeed())
+	// Wipe only once the controller acted on the missing policy and its
+	// status write settled: a reconcile that read the status before the
+	// wipe could otherwise write its old message back after it.
+	eventuallyEvent(t, svc, fleetv1alpha1.ReasonPolicyNotFound, "the service stays on "+b)
+	g.Consistently(func(g Gomega) {
+		g.Expect(getService(g, svc).Status.Placement.Cluster).To(Equal(b))
+	}, time.Second, interval).Should(Succeed())
 	wipeStatus(t, svc)
 	g.Eventually(func(g Gomega) {
 		cur := getService(g, svc)

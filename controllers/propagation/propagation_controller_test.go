@@ -296,8 +296,14 @@ func TestMoveBetweenRemoteProviders(t *testing.T) {
 	g.Eventually(func() bool {
 		return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKey{Namespace: consumer.Namespace, Name: "team.orders.s4.credentials"}, &corev1.Secret{}))
 	}, timeout, interval).Should(BeTrue(), "the old provider's credentials copy is removed")
-	c = eventuallyMoving(t, ms, fleetv1alpha1.ReasonMoveRemovingOldProvider)
-	g.Expect(c.Message).To(ContainSubstring("waiting for its spoke to remove it (deletionPolicy Retain)"))
+	// The reason was MoveRemovingOldProvider already; wait for the message
+	// that follows the deletion rather than read the condition once.
+	g.Eventually(func(g Gomega) {
+		cur := &fleetv1alpha1.ManagedService{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(ms), cur)).To(Succeed())
+		g.Expect(moving(cur).Reason).To(Equal(fleetv1alpha1.ReasonMoveRemovingOldProvider))
+		g.Expect(moving(cur).Message).To(ContainSubstring("waiting for its spoke to remove it (deletionPolicy Retain)"))
+	}, timeout, interval).Should(Succeed())
 
 	// The old spoke cleaned up: the move is complete.
 	spokeRemoved(g, old)
