@@ -88,7 +88,7 @@ func TestQuietFleet(t *testing.T) {
 		writes := served.writes()
 		heartbeats := served.filter(func(k requestKey) bool { return mutating(k.Verb) && heartbeat(k) })
 		kube := served.filter(func(k requestKey) bool { return mutating(k.Verb) && kubernetesOwn(k) })
-		t.Logf("%s over %s at rest: %.0f requests, %.0f heartbeat writes, %.0f Endpoints writes by kube-controller-manager, %.0f other writes for %d works: %s",
+		t.Logf("%s over %s at rest: %.0f requests, %.0f heartbeat writes, %.0f rejected Endpoints writes of kube-apiserver itself, %.0f other writes for %d works: %s",
 			m, quietWindow, served.total(), heartbeats.total(), kube.total(), writes.total(), works[m], writes)
 		verdicts[m] = verdict{
 			writes:  writes,

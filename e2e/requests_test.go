@@ -54,10 +54,11 @@ func heartbeat(k requestKey) bool {
 	return k.Resource == "leases" || k.Resource == "nodes" && k.Subresource == "status"
 }
 
-// kubernetesOwn reports whether a series is written only by Kubernetes'
-// own controllers: core Endpoints, which kube-controller-manager's
-// endpoints controller maintains. berth writes EndpointSlices, never
-// Endpoints.
+// kubernetesOwn reports whether a series is Kubernetes' own: core
+// Endpoints, which berth never writes (it writes EndpointSlices). On the
+// local fleet they are kube-apiserver's attempts, every 10 s, to write the
+// Endpoints of its own `kubernetes` Service, rejected with 422 because the
+// fleet advertises 127.0.0.1 (a loopback address); see kube-apiserver.log.
 func kubernetesOwn(k requestKey) bool {
 	return k.Group == "" && k.Resource == "endpoints"
 }
